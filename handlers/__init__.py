@@ -1,0 +1,1 @@
+"""The reference server for POST /v1/customers."""

@@ -1,0 +1,1 @@
+"""Storage backends: SQLite by default, PostgreSQL for shared deployments."""

@@ -1,0 +1,101 @@
+"""The storage interface: one Protocol, implemented by sqlite.py and postgres.py.
+
+Customers, API keys and idempotency records live in one database. A create is
+one transaction: the idempotency claim (a unique constraint on
+(api_key_id, idempotency_key)) and the customer row commit together, so two
+processes on one database agree without any lock in memory. The 201 is sent
+only after `create_customer` returns, i.e. after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    org_id: str
+    environment: str
+    email: str
+    name: str | None
+    external_id: str | None
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    org_id: str
+    environment: str
+    email: str
+    name: str | None
+    external_id: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str  # a short public id, safe to print
+    key_hash: str  # HMAC/SHA-256 of the secret; the secret itself is never stored
+    display: str  # "sk_test_…abcd"
+    org_id: str
+    environment: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IdempotencyRequest:
+    api_key_id: str
+    key: str
+    body_sha256: str
+
+
+@dataclass(frozen=True)
+class Created:
+    customer: Customer
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The key was used before with the same body: the first 201, again."""
+
+    customer: Customer
+
+
+@dataclass(frozen=True)
+class KeyReused:
+    """The key was used before with a different body (IDEM-2)."""
+
+
+CreateOutcome = Created | Replayed | KeyReused
+
+
+class StorageError(Exception):
+    """The database failed in a way the request cannot fix (answered 503)."""
+
+
+class Storage(Protocol):
+    def create_customer(self, new: NewCustomer, idempotency: IdempotencyRequest | None = None) -> CreateOutcome: ...
+
+    def get_customer(self, customer_id: str) -> Customer | None: ...
+
+    def count_customers(self) -> int: ...
+
+    def add_key(self, key_hash: str, display: str, org_id: str, environment: str) -> ApiKey: ...
+
+    def find_key(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash, revoked or not (the caller decides)."""
+        ...
+
+    def list_keys(self) -> list[ApiKey]: ...
+
+    def revoke_key(self, key_id_or_display: str) -> bool: ...
+
+    def purge_idempotency(self, older_than: datetime) -> int: ...
+
+    def close(self) -> None: ...
