@@ -1,0 +1,114 @@
+"""AUTH-1..3: who may create customers, and what a refusal looks like."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+from conformance.checks import check
+from conformance.context import API, LIVE, CheckContext, LiveCapReached, RawAuth, describe
+from conformance.model import Exchange
+
+
+def _sample_body(ctx: CheckContext) -> dict[str, str]:
+    return {"email": f"auth-{ctx.nonce}@example.com"}
+
+
+@check("AUTH-1", order=10)
+def valid_key_accepted(ctx: CheckContext) -> None:
+    """A valid Bearer key creates a customer in the environment its prefix names."""
+    for auth in (API, LIVE):
+        key = ctx.key(auth)
+        if key is None:
+            continue
+        try:
+            exchange = ctx.require_answer(ctx.post(_sample_body(ctx), auth=auth))
+        except LiveCapReached:
+            continue
+        expected_env = ctx.contract.environment_of_key(key)
+        body = exchange.json_body()
+        if not exchange.created:
+            ctx.violation(
+                "AUTH-1", f"a valid {auth} key was refused", expected="201", actual=describe(exchange), exchange=exchange
+            )
+        elif isinstance(body, dict) and body.get("environment") != expected_env:
+            ctx.violation(
+                "AUTH-1",
+                "the key's prefix does not set the environment",
+                expected=f"environment {expected_env!r}",
+                actual=f"environment {body.get('environment')!r}",
+                exchange=exchange,
+            )
+
+
+def _unknown_key(prefix: str) -> str:
+    return prefix + secrets.token_hex(12)
+
+
+def auth_matrix(ctx: CheckContext) -> list[tuple[str, RawAuth | None, bool, str | None]]:
+    """(case, Authorization header or None, may a 400 answer it, the token that must not be echoed)."""
+    api_key = ctx.config.api_key or _unknown_key(next(iter(ctx.contract.key_prefixes)))
+    basic = base64.b64encode(f"{api_key}:".encode()).decode()
+    cases: list[tuple[str, RawAuth | None, bool, str | None]] = [
+        ("no Authorization header", None, False, None),
+        ("Basic scheme with the key as user", RawAuth(f"Basic {basic}"), True, basic),
+        ("Bearer with an empty token", RawAuth("Bearer "), True, None),
+        ("the scheme alone", RawAuth("Bearer"), True, None),
+        ("the key without a scheme", RawAuth(api_key), True, api_key),
+    ]
+    for prefix in ("pk_live_", "sk_prod_"):
+        token = _unknown_key(prefix)
+        cases.append((f"a key with prefix {prefix}", RawAuth(f"Bearer {token}"), False, token))
+    for prefix, env in ctx.contract.key_prefixes.items():
+        token = _unknown_key(prefix)
+        cases.append((f"an unknown well-formed {env} key", RawAuth(f"Bearer {token}"), False, token))
+    return cases
+
+
+@check("AUTH-2", "AUTH-3", order=10, needs=())
+def refused_keys(ctx: CheckContext) -> None:
+    """The auth matrix: every missing, malformed or unknown key gets 401 and creates nothing."""
+    for case, header, may_400, token in auth_matrix(ctx):
+        exchange = ctx.post(_sample_body(ctx), auth=header)
+        if exchange.response is None or exchange.response.status >= 500:
+            ctx.violation("AUTH-2", f"{case}: not refused", expected="401", actual=describe(exchange), exchange=exchange)
+            continue
+        _judge_refusal(ctx, case, exchange, may_400, token)
+    if ctx.config.api_key:
+        # A key in the query string is ignored: without a header the request is still unauthenticated.
+        exchange = ctx.post(_sample_body(ctx), auth=None, path=f"/customers?api_key={ctx.config.api_key}")
+        if exchange.response is not None and exchange.response.status < 500:
+            _judge_refusal(ctx, "the key in the query string", exchange, False, None)
+
+
+def _judge_refusal(ctx: CheckContext, case: str, exchange: Exchange, may_400: bool, token: str | None) -> None:
+    assert exchange.response is not None
+    status = exchange.response.status
+    allowed = {401, 400} if may_400 else {401}
+    if status not in allowed:
+        ctx.violation(
+            "AUTH-2",
+            f"{case}: {'accepted' if exchange.created else 'wrong status'}",
+            expected=" or ".join(str(s) for s in sorted(allowed, reverse=True)),
+            actual=describe(exchange),
+            exchange=exchange,
+        )
+        return
+    if status != 401:
+        return
+    challenge = exchange.response.header("www-authenticate") or ""
+    if not challenge.lower().startswith("bearer"):
+        ctx.violation(
+            "AUTH-3",
+            f"{case}: the 401 has no Bearer challenge",
+            expected="WWW-Authenticate: Bearer",
+            actual=f"WWW-Authenticate: {challenge}" if challenge else "no WWW-Authenticate header",
+            exchange=exchange,
+        )
+    raw = exchange.response.body + "".join(v for _, v in exchange.response.headers).encode()
+    echoed = token is not None and (token.encode() in raw or (token in ctx.client.redactor.secrets and exchange.response.secret_echoed))
+    if echoed:
+        ctx.violation(
+            "AUTH-3", f"{case}: the 401 echoes the presented key", expected="the key not echoed",
+            actual="the whole key appears in the response", exchange=exchange,
+        )

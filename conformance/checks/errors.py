@@ -1,0 +1,56 @@
+"""ERR-2 and ERR-4: answers under any input, and other methods."""
+
+from __future__ import annotations
+
+from conformance.checks import check
+from conformance.context import CheckContext, describe
+from conformance.http import retry_after_seconds
+from conformance.model import Exchange
+
+EVIDENCE_KEPT = 3
+OTHER_METHODS = ("GET", "PUT", "PATCH", "DELETE")
+
+
+def _server_error(exchange: Exchange) -> str | None:
+    """Why this exchange breaks ERR-2, or None."""
+    if exchange.response is None:
+        if exchange.error and exchange.error.startswith("not sent: the HTTP client"):
+            return None
+        return exchange.error or "no answer"
+    status = exchange.response.status
+    if status in (429, 503) and retry_after_seconds(exchange.response.header("retry-after")) is not None:
+        return None  # waited out where the budget allowed; never a failure
+    if status >= 500:
+        return f"HTTP {status}"
+    return None
+
+
+@check("ERR-2", order=99, needs=(), always=True)
+def no_server_errors(ctx: CheckContext) -> None:
+    """Every exchange of the run: no 5xx, no dropped connection, no hang."""
+    bad = [(exchange, why) for exchange in ctx.log if (why := _server_error(exchange))]
+    for exchange, why in bad[:EVIDENCE_KEPT]:
+        ctx.violation(
+            "ERR-2",
+            f"{why} ({len(bad)} of {len(ctx.log)} requests)" if len(bad) > 1 else why,
+            expected="a 2xx or 4xx answer within the timeout",
+            actual=why,
+            exchange=exchange,
+        )
+
+
+@check("ERR-4", order=80)
+def other_methods(ctx: CheckContext) -> None:
+    """GET, PUT, PATCH and DELETE on /customers get 405 with `Allow: POST`."""
+    for method in OTHER_METHODS:
+        exchange = ctx.post(method=method, content_type=None)
+        if exchange.response is None or exchange.response.status >= 500:
+            continue  # ERR-2's business
+        allow = exchange.response.header("allow") or ""
+        methods = {part.strip().upper() for part in allow.split(",")}
+        if exchange.response.status != 405:
+            ctx.violation("ERR-4", f"{method} not answered 405", expected="405", actual=describe(exchange),
+                          exchange=exchange)
+        elif "POST" not in methods:
+            ctx.violation("ERR-4", f"{method}: 405 without `Allow: POST`", expected="Allow: POST",
+                          actual=f"Allow: {allow}" if allow else "no Allow header", exchange=exchange)

@@ -1,0 +1,164 @@
+"""What a run produces: exchanges (request + response), findings, verdicts.
+
+    Exchange      one request the suite sent and what came back (or the error)
+    Finding       one observation a check made about one clause
+    ClauseVerdict the clause's verdict, folded from its findings
+    RunResult     every verdict, the created ids, and the run's facts
+
+Findings are of three kinds: a `violation` (the clause's rule broken: FAIL for
+a MUST, WARN for a SHOULD, INFO for a MAY), a `note` (what the server chose,
+recorded as INFO) and `inconclusive` (the check could not judge; SKIP when no
+check of the clause could).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+FindingKind = Literal["violation", "note", "inconclusive"]
+
+
+class Verdict(str, Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    WARN = "WARN"
+    INFO = "INFO"
+    SKIP = "SKIP"
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    body: bytes | None
+    body_size: int
+    # Which configured key signed it ("api", "live"), so a curl can name its env var.
+    key_ref: str | None = None
+
+
+class _NotJson:
+    def __repr__(self) -> str:
+        return "NOT_JSON"
+
+
+NOT_JSON: Any = _NotJson()
+
+
+@dataclass
+class RecordedResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    truncated: bool
+    elapsed: float
+    json: Any = NOT_JSON
+    json_error: str | None = None
+    # A configured secret appeared in the answer (it is redacted in `body`).
+    secret_echoed: bool = False
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return None
+
+    @property
+    def media_type(self) -> str:
+        return (self.header("content-type") or "").split(";")[0].strip().lower()
+
+    @property
+    def is_json(self) -> bool:
+        return self.json is not NOT_JSON
+
+
+@dataclass
+class Exchange:
+    request: RecordedRequest
+    response: RecordedResponse | None
+    error: str | None = None
+    attempts: int = 1
+    # The JSON value the suite meant to send, when it sent one (for echo checks).
+    sent: Any = None
+
+    @property
+    def status(self) -> int | None:
+        return self.response.status if self.response else None
+
+    @property
+    def ok(self) -> bool:
+        """A usable HTTP answer: no transport error and no 5xx."""
+        return self.response is not None and self.response.status < 500
+
+    @property
+    def created(self) -> bool:
+        return self.response is not None and 200 <= self.response.status < 300
+
+    def json_body(self) -> Any:
+        return self.response.json if self.response else NOT_JSON
+
+
+@dataclass
+class Finding:
+    clause: str
+    kind: FindingKind
+    message: str
+    check: str = ""
+    expected: str | None = None
+    actual: str | None = None
+    exchange: Exchange | None = None
+    reproduce: str | None = None
+    case: str | None = None
+
+
+@dataclass
+class ClauseVerdict:
+    clause: str
+    level: str
+    title: str
+    verdict: Verdict
+    findings: list[Finding] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.kind == "violation"]
+
+
+@dataclass
+class CreatedRecord:
+    id: str
+    environment: str | None
+    key: str
+
+
+@dataclass
+class RunResult:
+    verdicts: list[ClauseVerdict]
+    seed: int
+    nonce: str
+    base_url: str
+    spec_sha256: str
+    spec_origin: str
+    started_at: str
+    duration: float
+    requests_sent: int
+    created: list[CreatedRecord]
+    budget_exhausted: bool = False
+    strict: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for v in self.verdicts if v.verdict is verdict)
+
+    @property
+    def exit_code(self) -> int:
+        if self.budget_exhausted:
+            return 2
+        if self.count(Verdict.FAIL) or (self.strict and self.count(Verdict.WARN)):
+            return 1
+        return 0
