@@ -1,5 +1,14 @@
 """The storage interface: one Protocol, implemented by sqlite.py and postgres.py.
 
+NOTE for postgres.py (changes since the first version, all additive):
+- `Storage.upgrade()` creates or upgrades the schema (idempotent); `billing-kit db upgrade`
+  and `serve` call it. Tables and constraints: `handlers/storage/schema.py` (mirror them).
+- Customer ids come from `handlers.spec.new_customer_id()` (prefix read from the contract).
+- Idempotency records older than `IDEMPOTENCY_TTL` are treated as absent (and replaced).
+- `create_customer` raises `StorageError` for any database failure (answered 503).
+- `open_storage(url)` in `handlers/storage/__init__.py` imports postgres.py lazily and calls
+  `PostgresStorage(url)`.
+
 Customers, API keys and idempotency records live in one database. A create is
 one transaction: the idempotency claim (a unique constraint on
 (api_key_id, idempotency_key)) and the customer row commit together, so two
@@ -10,8 +19,10 @@ only after `create_customer` returns, i.e. after the commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,10 @@ class StorageError(Exception):
 
 
 class Storage(Protocol):
+    def upgrade(self) -> None:
+        """Create the tables if missing, or bring them to the current version."""
+        ...
+
     def create_customer(self, new: NewCustomer, idempotency: IdempotencyRequest | None = None) -> CreateOutcome: ...
 
     def get_customer(self, customer_id: str) -> Customer | None: ...

@@ -1,0 +1,148 @@
+"""The reference server: a Connexion AsyncApp built from the contract, with guards in front.
+
+    access log -> /healthz -> CustomersGuard -> Connexion (Swagger UI, routing, context)
+                                                -> handlers.customers.create_customer
+
+Connexion routes the spec's operation, serves the spec at `/v1/openapi.json` and the
+Swagger UI at `/v1/ui`, and renders its own errors (404, …) as problem+json. Its
+security and request-validation middlewares are left out: the guard does both, with a
+validator built once and the body parsed once (Connexion's rebuilds its validator and
+parses the body again on every request).
+
+`create_app` is the uvicorn factory: each worker process calls it, reading the database
+URL from `$BILLING_DB_URL` (set by `billing-kit serve`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from connexion.options import SwaggerUIOptions
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from handlers.backend import Backend
+from handlers.guard import CustomersGuard, request_info
+from handlers.problems import JSON_TYPE, Problem, send_json, send_problem
+from handlers.settings import resolve
+from handlers.spec import contract
+from handlers.storage import open_storage
+from handlers.storage.base import Storage
+
+HEALTH_PATH = "/healthz"
+access_log = logging.getLogger("billing.access")
+
+
+class Health:
+    """`/healthz`, outside the API: 200 when the database answers, else 503."""
+
+    def __init__(self, app: ASGIApp, backend: Backend) -> None:
+        self.app = app
+        self.backend = backend
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != HEALTH_PATH:
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.backend.read(self.backend.storage.find_key, "")
+        except Problem as problem:
+            await send_problem(send, problem)
+            return
+        await send_json(send, 200, b'{"status":"ok"}', JSON_TYPE)
+
+
+class AccessLog:
+    """One JSON line per request; the key only ever in display form (`sk_test_…abcd`).
+
+    It is also the last line of defence: an exception that escapes everything else
+    becomes a problem+json 500 (a bug, logged with its traceback), never a dropped reply.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def logged_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, logged_send)
+        except Exception:
+            access_log.exception("unhandled error")
+            if status == 0:
+                status = 500
+                await send_problem(send, Problem(500, "Internal error; it has been logged"))
+        info = request_info(scope)
+        line: dict[str, Any] = {
+            "ts": round(time.time(), 3),
+            "method": scope["method"],
+            "path": scope["path"][:200],
+            "status": status,
+            "ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+        if "key" in info:
+            line["key"] = info["key"]
+        if "customer" in info:
+            line["customer"] = info["customer"]
+        access_log.info(json.dumps(line, ensure_ascii=False))
+
+
+def _configure_logging() -> None:
+    if not access_log.handlers:
+        # UTF-8 whatever the locale, so `sk_test_…abcd` is printed as such.
+        stream = open(sys.stdout.fileno(), "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)  # noqa: SIM115
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+        access_log.propagate = False
+
+
+def build_app(storage: Storage) -> ASGIApp:
+    """The whole server around one storage backend."""
+    spec = contract()
+    backend = Backend(storage)
+    app = AsyncApp(
+        __name__,
+        middlewares=[
+            ServerErrorMiddleware,
+            ExceptionMiddleware,
+            SwaggerUIMiddleware,
+            RoutingMiddleware,
+            LifespanMiddleware,
+            ContextMiddleware,
+        ],
+    )
+    app.add_api(
+        copy.deepcopy(spec.spec),
+        base_path=spec.base_path,
+        swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
+    )
+    return AccessLog(Health(CustomersGuard(app, backend, spec), backend))
+
+
+def create_app() -> ASGIApp:
+    """uvicorn factory: the database from the environment (`billing-kit serve` sets it)."""
+    _configure_logging()
+    return build_app(open_storage(resolve().db_url))

@@ -1,0 +1,181 @@
+"""`billing-kit serve`, `billing-kit keys …` and `billing-kit db upgrade`.
+
+Only click is imported at module level; uvicorn, Connexion and the storage load inside
+the command that needs them, so `billing-kit --help` stays fast. Errors are one
+`Error: …` line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from handlers.settings import Location
+    from handlers.storage.base import Storage
+
+
+class CliError(click.ClickException):
+    exit_code = 2
+
+
+def _storage(data_dir: Path | None, db_url: str | None) -> tuple[Location, Storage]:
+    from handlers.settings import resolve
+    from handlers.storage import open_storage
+    from handlers.storage.base import StorageError
+
+    location = resolve(data_dir, db_url)
+    try:
+        storage = open_storage(location.db_url)
+        storage.upgrade()
+    except StorageError as exc:
+        raise CliError(str(exc)) from None
+    except ImportError as exc:
+        raise CliError(f"this backend is not available: {exc}") from None
+    return location, storage
+
+
+def _db_options(fn: Any) -> Any:
+    fn = click.option("--db", "db_url", metavar="URL", help="sqlite:///path or postgresql://… (or $BILLING_DB_URL).")(
+        fn
+    )
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Data directory (default $BILLING_DATA_DIR, else ./billing-data).",
+    )(fn)
+
+
+def _curl(host: str, port: int, secret: str) -> str:
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return (
+        f"curl -X POST http://{shown_host}:{port}/v1/customers \\\n"
+        f'  -H "Authorization: Bearer {secret}" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        '  -d \'{"email": "alice@example.com", "name": "Alice Johnson", '
+        '"external_id": "usr_12345", "metadata": {"plan": "pro"}}\''
+    )
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@_db_options
+def serve(host: str, port: int, workers: int, data_dir: Path | None, db_url: str | None) -> None:
+    """Run the reference server (creates a sandbox key on first start)."""
+    from handlers import keys
+    from handlers.settings import DATA_DIR_ENV, DB_URL_ENV
+
+    location, storage = _storage(data_dir, db_url)
+    click.echo(f"data dir: {location.data_dir}")
+    click.echo(f"database: {_redact(location.db_url)}")
+    try:
+        if not storage.list_keys():
+            secret, record = keys.create_key(storage, "sandbox")
+            click.echo(f"Created a sandbox API key for {record.org_id} (shown once, keep it): {secret}")
+            click.echo("Try it:\n" + _curl(host, port, secret))
+    finally:
+        storage.close()
+    os.environ[DATA_DIR_ENV] = str(location.data_dir)
+    os.environ[DB_URL_ENV] = location.db_url
+    sys.stdout.flush()
+
+    import uvicorn
+
+    from handlers.server import http_protocol
+
+    uvicorn.run(
+        "handlers.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http=http_protocol(),
+        access_log=False,
+        server_header=False,
+        log_level="info",
+    )
+
+
+def _redact(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+@click.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+@keys.command("create")
+@click.option("--env", "environment", required=True, help="sandbox or live (the contract's environments).")
+@click.option("--org", "org_id", help="Organisation id (default: the org of the first key, else a new one).")
+@_db_options
+def keys_create(environment: str, org_id: str | None, data_dir: Path | None, db_url: str | None) -> None:
+    """Create a key; the key alone is printed on stdout (once), details on stderr."""
+    from handlers import keys as api_keys
+
+    _, storage = _storage(data_dir, db_url)
+    try:
+        secret, record = api_keys.create_key(storage, environment, org_id)
+    except api_keys.KeyCommandError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        storage.close()
+    click.echo(secret)
+    click.echo(f"created {record.id} ({record.display}, {record.environment}, {record.org_id})", err=True)
+
+
+@keys.command("list")
+@_db_options
+def keys_list(data_dir: Path | None, db_url: str | None) -> None:
+    """List keys in display form (`sk_test_…abcd`)."""
+    _, storage = _storage(data_dir, db_url)
+    try:
+        records = storage.list_keys()
+    finally:
+        storage.close()
+    for record in records:
+        state = f"revoked {record.revoked_at:%Y-%m-%d %H:%M}" if record.revoked_at else "active"
+        click.echo(f"{record.id}  {record.display}  {record.environment:8} {record.org_id}  {state}")
+
+
+@keys.command("revoke")
+@click.argument("key")
+@_db_options
+def keys_revoke(key: str, data_dir: Path | None, db_url: str | None) -> None:
+    """Revoke KEY (its id or display form); it gets 401 at once."""
+    from handlers import keys as api_keys
+
+    _, storage = _storage(data_dir, db_url)
+    try:
+        record = api_keys.revoke(storage, key)
+    except api_keys.KeyCommandError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        storage.close()
+    click.echo(f"revoked {record.id} ({record.display})")
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@_db_options
+def db_upgrade(data_dir: Path | None, db_url: str | None) -> None:
+    """Create or upgrade the schema (idempotent)."""
+    location, storage = _storage(data_dir, db_url)
+    storage.close()
+    click.echo(f"schema up to date: {_redact(location.db_url)}")
