@@ -21,7 +21,9 @@ from hypothesis import HealthCheck, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from conformance import clauses
 from conformance.checks import CheckSpec
+from conformance.clauses import Level
 from conformance.config import LIVE_CREATE_CAP, RunConfig
 from conformance.contract import CUSTOMERS_PATH, Contract
 from conformance.http import REQUEST_EXCERPT, BudgetExhausted, Client
@@ -190,9 +192,36 @@ class CheckContext:
         if reproduce is None:
             reproduce = self.reproduction(clause, exchange)
         self._add(
-            clause, "violation", message, expected=expected, actual=actual, exchange=exchange,
-            reproduce=reproduce, case=case,
+            clause,
+            "violation",
+            message,
+            expected=expected,
+            actual=actual,
+            exchange=exchange,
+            reproduce=reproduce,
+            case=case,
         )
+
+    def not_rejected(self, clause: str, message: str, **evidence: Any) -> None:
+        """A request that breaks `clause` was not rejected; for a MUST of REQ-*/AUTH-* that also breaks ERR-1."""
+        self.violation(clause, message, **evidence)
+        rule = clauses.get(clause)
+        if rule.level is Level.MUST and rule.family in ("REQ", "AUTH"):
+            found = self.findings[-1]
+            with self._lock:
+                self.findings.append(
+                    Finding(
+                        clause="ERR-1",
+                        kind="violation",
+                        message=f"{clause}: {message}",
+                        check=found.check,
+                        expected=found.expected,
+                        actual=found.actual,
+                        exchange=found.exchange,
+                        reproduce=found.reproduce,
+                        case=found.case,
+                    )
+                )
 
     def note(self, clause: str, message: str, *, exchange: Exchange | None = None, case: str | None = None) -> None:
         self._add(clause, "note", message, exchange=exchange, case=case)

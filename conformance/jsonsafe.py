@@ -62,9 +62,7 @@ def loads(raw: bytes, max_depth: int = MAX_DEPTH) -> tuple[Any, str | None]:
     if depth > max_depth:
         return None, f"nested {depth} deep (the suite reads at most {max_depth})"
     try:
-        return json.loads(
-            text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_reject_constant
-        ), None
+        return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_reject_constant), None
     except (ValueError, RecursionError) as exc:
         return None, f"not JSON: {str(exc)[:200]}"
 

@@ -14,13 +14,13 @@ check of the clause could).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 FindingKind = Literal["violation", "note", "inconclusive"]
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     PASS = "PASS"
     FAIL = "FAIL"
     WARN = "WARN"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+
 def mask_key(key: str) -> str:
     """`sk_test_abcdef…1234` -> `sk_test_…1234`; short or odd keys keep only their tail."""
     match = re.match(r"^([A-Za-z]{1,8}_(?:[A-Za-z]{1,8}_)?)", key)

@@ -77,14 +77,14 @@ def fold(
     for clause in clauses.CLAUSES:
         own = [f for f in findings if f.clause == clause.id]
         violations = [f for f in own if f.kind == "violation"]
-        if only and clause.id not in only and not violations:
-            continue
         checks = [s.name for s in specs if clause.id in s.clauses]
+        always = any(s.always for s in specs if clause.id in s.clauses)
+        if only and clause.id not in only and not (violations and always):
+            continue
         judged = [
             name
             for name in checks
-            if (name, clause.id) in ran
-            and not any(f.check == name and f.kind == "inconclusive" for f in own)
+            if (name, clause.id) in ran and not any(f.check == name and f.kind == "inconclusive" for f in own)
         ]
         note = ""
         if violations:
@@ -92,7 +92,12 @@ def fold(
         elif not judged:
             verdict = Verdict.SKIP
             reasons = [f.message for f in own if f.kind == "inconclusive"]
-            note = reasons[0] if reasons else "not judged: the run ended before its checks ran"
+            if reasons:
+                note = reasons[0]
+            elif not checks:
+                note = "no check of this clause is registered yet"
+            else:
+                note = "not judged: the run ended before its checks ran"
         elif clause.level is Level.MAY:
             verdict = Verdict.INFO
         else:

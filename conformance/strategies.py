@@ -59,10 +59,21 @@ def invalid_emails(draw: st.DrawFn) -> tuple[str, str]:
     """(address, how it is broken): each must be rejected."""
     email = draw(valid_emails())
     local, domain = email.split("@")
-    kind = draw(st.sampled_from(
-        ["empty", "no-at", "two-ats", "empty-local", "empty-domain", "whitespace", "double-dot-domain",
-         "leading-dot-domain", "trailing-dot-domain"]
-    ))
+    kind = draw(
+        st.sampled_from(
+            [
+                "empty",
+                "no-at",
+                "two-ats",
+                "empty-local",
+                "empty-domain",
+                "whitespace",
+                "double-dot-domain",
+                "leading-dot-domain",
+                "trailing-dot-domain",
+            ]
+        )
+    )
     if kind == "empty":
         return "", kind
     if kind == "no-at":
@@ -116,16 +127,16 @@ def boundary_cases(contract: Contract) -> list[BoundaryCase]:
         cases.append(BoundaryCase(field, "empty", "", True))
         for label, unit in BOUNDARY_UNITS:
             for count in (limit - 1, limit, limit + 1):
-                cases.append(BoundaryCase(field, f"{label} x{count}", string_of_code_points(unit, count), count <= limit))
+                cases.append(
+                    BoundaryCase(field, f"{label} x{count}", string_of_code_points(unit, count), count <= limit)
+                )
     return cases
 
 
 # RES-ECHO-1: values a server must store and return exactly.
 def echo_text(max_size: int) -> st.SearchStrategy[str]:
     """Any code points but surrogates and NUL (REQ-TEXT-1 lets a server refuse NUL)."""
-    return st.text(
-        st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=max_size
-    )
+    return st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=max_size)
 
 
 @st.composite

@@ -29,7 +29,11 @@ def valid_key_accepted(ctx: CheckContext) -> None:
         body = exchange.json_body()
         if not exchange.created:
             ctx.violation(
-                "AUTH-1", f"a valid {auth} key was refused", expected="201", actual=describe(exchange), exchange=exchange
+                "AUTH-1",
+                f"a valid {auth} key was refused",
+                expected="201",
+                actual=describe(exchange),
+                exchange=exchange,
             )
         elif isinstance(body, dict) and body.get("environment") != expected_env:
             ctx.violation(
@@ -52,8 +56,9 @@ def auth_matrix(ctx: CheckContext) -> list[tuple[str, RawAuth | None, bool, str 
     cases: list[tuple[str, RawAuth | None, bool, str | None]] = [
         ("no Authorization header", None, False, None),
         ("Basic scheme with the key as user", RawAuth(f"Basic {basic}"), True, basic),
-        ("Bearer with an empty token", RawAuth("Bearer "), True, None),
-        ("the scheme alone", RawAuth("Bearer"), True, None),
+        # "Bearer " with an empty token is "Bearer" on the wire: HTTP strips trailing whitespace.
+        ("Bearer with an empty token", RawAuth("Bearer"), True, None),
+        ("an empty header", RawAuth(""), True, None),
         ("the key without a scheme", RawAuth(api_key), True, api_key),
     ]
     for prefix in ("pk_live_", "sk_prod_"):
@@ -70,8 +75,12 @@ def refused_keys(ctx: CheckContext) -> None:
     """The auth matrix: every missing, malformed or unknown key gets 401 and creates nothing."""
     for case, header, may_400, token in auth_matrix(ctx):
         exchange = ctx.post(_sample_body(ctx), auth=header)
+        if exchange.error and exchange.error.startswith("not sent"):
+            continue
         if exchange.response is None or exchange.response.status >= 500:
-            ctx.violation("AUTH-2", f"{case}: not refused", expected="401", actual=describe(exchange), exchange=exchange)
+            ctx.violation(
+                "AUTH-2", f"{case}: not refused", expected="401", actual=describe(exchange), exchange=exchange
+            )
             continue
         _judge_refusal(ctx, case, exchange, may_400, token)
     if ctx.config.api_key:
@@ -106,9 +115,14 @@ def _judge_refusal(ctx: CheckContext, case: str, exchange: Exchange, may_400: bo
             exchange=exchange,
         )
     raw = exchange.response.body + "".join(v for _, v in exchange.response.headers).encode()
-    echoed = token is not None and (token.encode() in raw or (token in ctx.client.redactor.secrets and exchange.response.secret_echoed))
+    echoed = token is not None and (
+        token.encode() in raw or (token in ctx.client.redactor.secrets and exchange.response.secret_echoed)
+    )
     if echoed:
         ctx.violation(
-            "AUTH-3", f"{case}: the 401 echoes the presented key", expected="the key not echoed",
-            actual="the whole key appears in the response", exchange=exchange,
+            "AUTH-3",
+            f"{case}: the 401 echoes the presented key",
+            expected="the key not echoed",
+            actual="the whole key appears in the response",
+            exchange=exchange,
         )

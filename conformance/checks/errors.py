@@ -49,8 +49,14 @@ def other_methods(ctx: CheckContext) -> None:
         allow = exchange.response.header("allow") or ""
         methods = {part.strip().upper() for part in allow.split(",")}
         if exchange.response.status != 405:
-            ctx.violation("ERR-4", f"{method} not answered 405", expected="405", actual=describe(exchange),
-                          exchange=exchange)
+            ctx.violation(
+                "ERR-4", f"{method} not answered 405", expected="405", actual=describe(exchange), exchange=exchange
+            )
         elif "POST" not in methods:
-            ctx.violation("ERR-4", f"{method}: 405 without `Allow: POST`", expected="Allow: POST",
-                          actual=f"Allow: {allow}" if allow else "no Allow header", exchange=exchange)
+            ctx.violation(
+                "ERR-4",
+                f"{method}: 405 without `Allow: POST`",
+                expected="Allow: POST",
+                actual=f"Allow: {allow}" if allow else "no Allow header",
+                exchange=exchange,
+            )

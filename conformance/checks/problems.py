@@ -1,0 +1,135 @@
+"""ERR-1 and ERR-3: every MUST-breaking request is rejected, and errors are problem+json."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from conformance.checks import check
+from conformance.context import CheckContext, RawAuth, describe
+from conformance.model import Exchange
+
+PROBLEM_TYPE = "application/problem+json"
+EVIDENCE_KEPT = 3
+LONG_VALUE = 200  # a submitted string at least this long must not come back whole in an error
+STACK_TRACE_MARKERS = (b"Traceback (most recent call last)", b'File "/', b"\n    at ", b"Exception in thread")
+
+
+def must_breaking_requests(ctx: CheckContext) -> list[tuple[str, dict[str, Any], Any]]:
+    """(rule, body, auth) for one request breaking each MUST rule of REQ-* and AUTH-*."""
+    email = f"err1-{ctx.nonce}@example.com"
+    cases: list[tuple[str, dict[str, Any], Any]] = [
+        ("AUTH-2: no Authorization header", {"email": email}, None),
+        ("AUTH-2: Basic scheme", {"email": email}, RawAuth("Basic dXNlcjpwYXNz")),
+        ("REQ-EMAIL-1: email missing", {"name": "x"}, "api"),
+        ("REQ-EMAIL-3: email without @", {"email": "no-at.example.com"}, "api"),
+        ("REQ-META-1: metadata an array", {"email": email, "metadata": []}, "api"),
+    ]
+    for field, limit in ctx.contract.max_lengths.items():
+        cases.append(
+            (f"REQ-LEN-1: {field} of {limit + 1} code points", {"email": email, field: "x" * (limit + 1)}, "api")
+        )
+        cases.append((f"REQ-LEN-2: {field} null", {"email": email, field: None}, "api"))
+    return cases
+
+
+@check("ERR-1", order=50)
+def must_breaks_rejected(ctx: CheckContext) -> None:
+    """One request breaking each MUST rule of REQ-* and AUTH-* is rejected (other checks add theirs)."""
+    for rule, body, auth in must_breaking_requests(ctx):
+        exchange = ctx.post(body, auth=auth)
+        if exchange.response is None or exchange.response.status >= 500:
+            continue
+        if not 400 <= exchange.response.status < 500:
+            ctx.violation(
+                "ERR-1", f"{rule}: not rejected", expected="a 4xx", actual=describe(exchange), exchange=exchange
+            )
+
+
+def _odd_headers(exchange: Exchange) -> bool:
+    """Headers an HTTP server may refuse before the application sees them (ERR-3's exception)."""
+    return any(len(v) > 4096 or not v.isascii() or not v.isprintable() for _, v in exchange.request.headers)
+
+
+def _long_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str) and len(value) >= LONG_VALUE:
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _long_strings(key)
+            yield from _long_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _long_strings(item)
+
+
+def problem_issues(exchange: Exchange) -> Iterator[tuple[str, str, str]]:
+    """(rule, expected, actual) for each way this error answer breaks ERR-3."""
+    response = exchange.response
+    assert response is not None
+    if any(marker in response.body for marker in STACK_TRACE_MARKERS):
+        yield "a stack trace in the error", "no stack trace", "a stack trace in the body"
+    for value in _long_strings(exchange.sent):
+        if value.encode("utf-8", "surrogatepass") in response.body or value in response.body.decode("utf-8", "replace"):
+            yield (
+                "a submitted value echoed whole",
+                f"at most a short excerpt of a {len(value)}-character value",
+                ("the whole value"),
+            )
+            break
+    if response.media_type != PROBLEM_TYPE:
+        if not (_odd_headers(exchange) and not response.is_json):
+            yield "not problem+json", PROBLEM_TYPE, response.header("content-type") or "no Content-Type"
+        return
+    body = response.json
+    if not isinstance(body, dict):
+        yield "problem body not a JSON object", "a JSON object", response.json_error or type(body).__name__
+        return
+    for member, kind in (("type", str), ("title", str), ("detail", str)):
+        if not isinstance(body.get(member), kind):
+            yield f"problem without a string `{member}`", f"`{member}`: a string", repr(body.get(member))[:80]
+    if body.get("status") != response.status or isinstance(body.get("status"), bool):
+        yield "problem `status` differs from the HTTP status", str(response.status), repr(body.get("status"))[:80]
+    body_error = (
+        response.status in (400, 422)
+        and isinstance(exchange.sent, dict)
+        and exchange.request.key_ref in ("api", "live")
+        and not any(k.lower() == "idempotency-key" for k, _ in exchange.request.headers)
+    )
+    if body_error:
+        errors = body.get("errors")
+        ok = (
+            isinstance(errors, list)
+            and errors
+            and all(isinstance(e, dict) and isinstance(e.get("pointer"), str) for e in errors)
+        )
+        if not ok:
+            yield "body error without a list of JSON pointers", '`errors`: [{pointer: "/field", …}]', repr(errors)[:80]
+
+
+@check("ERR-3", order=97, needs=())
+def errors_are_problems(ctx: CheckContext) -> None:
+    """Every 4xx of the run: problem+json with type, title, status, detail (and pointers for body errors)."""
+    if not any(e.response is not None and 400 <= e.response.status < 500 for e in ctx.log):
+        # Run alone (--only ERR-3): provoke the errors to judge.
+        for _rule, body, auth in must_breaking_requests(ctx):
+            ctx.post(body, auth=auth)
+    found: dict[str, list[tuple[Exchange, str, str]]] = {}
+    judged = 0
+    for exchange in ctx.log:
+        if exchange.response is None or not 400 <= exchange.response.status < 500:
+            continue
+        judged += 1
+        for rule, expected, actual in problem_issues(exchange):
+            found.setdefault(rule, []).append((exchange, expected, actual))
+    for rule, cases in found.items():
+        for exchange, expected, actual in cases[:EVIDENCE_KEPT]:
+            ctx.violation(
+                "ERR-3",
+                f"{rule} ({len(cases)} of {judged} error answers)",
+                expected=expected,
+                actual=actual,
+                exchange=exchange,
+            )
+    if judged == 0:
+        ctx.inconclusive("ERR-3", "the run saw no error answer")

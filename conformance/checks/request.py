@@ -1,0 +1,109 @@
+"""REQ-EMAIL-*, REQ-LEN-*, REQ-META-*, REQ-UNKNOWN-1: what a request body may hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance import strategies
+from conformance.checks import check
+from conformance.context import CheckContext, Violation, describe
+from conformance.corpora import run_corpus
+
+# REQ-META-2 probes: bigger than the suite's must-accept metadata, still far below the body limit.
+META_PROBES: tuple[tuple[str, Any], ...] = (
+    ("100 keys", {f"k{i}": i for i in range(100)}),
+    ("a 200-character key", {"k" * 200: "v"}),
+    ("a 10,000-character value", {"v": "x" * 10_000}),
+    ("nesting 8 deep", {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": 1}}}}}}}}),
+)
+
+
+@check("REQ-EMAIL-1", "REQ-LEN-2", "REQ-META-1", "REQ-UNKNOWN-1", order=20)
+def request_shapes(ctx: CheckContext) -> None:
+    """The request_shapes corpus: missing or mistyped fields, non-object metadata, unknown fields."""
+    run_corpus(ctx, "request_shapes")
+
+
+@check("REQ-EMAIL-2", "REQ-EMAIL-3", "REQ-EMAIL-4", order=20)
+def email_corpus(ctx: CheckContext) -> None:
+    """The emails corpus: fixed must-accept, must-reject and MAY addresses."""
+    run_corpus(ctx, "emails")
+
+
+@check("REQ-EMAIL-2", order=25)
+def generated_valid_emails(ctx: CheckContext) -> None:
+    """Every generated plain address (REQ-EMAIL-2 class) is accepted."""
+
+    def test(email: str) -> None:
+        exchange = ctx.require_answer(ctx.post({"email": email}))
+        if not exchange.created:
+            raise Violation(
+                "REQ-EMAIL-2",
+                f"plain address {email!r} refused",
+                expected="201",
+                actual=describe(exchange),
+                exchange=exchange,
+            )
+
+    ctx.for_all(strategies.valid_emails(), test)
+
+
+@check("REQ-EMAIL-3", order=25)
+def generated_invalid_emails(ctx: CheckContext) -> None:
+    """Every generated broken address (empty, no @, two @, whitespace, empty label) is rejected."""
+
+    def test(case: tuple[str, str]) -> None:
+        email, how = case
+        exchange = ctx.require_answer(ctx.post({"email": email}))
+        if exchange.created:
+            raise Violation(
+                "REQ-EMAIL-3",
+                f"broken address {email!r} ({how}) accepted",
+                expected="a 4xx",
+                actual=describe(exchange),
+                exchange=exchange,
+            )
+
+    ctx.for_all(strategies.invalid_emails(), test)
+
+
+@check("REQ-LEN-1", order=20)
+def length_boundaries(ctx: CheckContext) -> None:
+    """N-1, N, N+1 code points (ASCII, 3-byte BMP, astral, combining) and the empty string, per field."""
+    answered = 0
+    for case in strategies.boundary_cases(ctx.contract):
+        body = {"email": f"len-{ctx.nonce}@example.com", case.field: case.value}
+        exchange = ctx.post(body)
+        if exchange.response is None or exchange.response.status >= 500:
+            continue
+        answered += 1
+        label = f"{case.field}: {case.label}"
+        if case.accept and not exchange.created:
+            ctx.violation(
+                "REQ-LEN-1",
+                f"{label} refused",
+                expected="201",
+                actual=describe(exchange),
+                exchange=exchange,
+                case=label,
+            )
+        elif not case.accept and exchange.created:
+            ctx.not_rejected(
+                "REQ-LEN-1",
+                f"{label} accepted",
+                expected="a 4xx",
+                actual=describe(exchange),
+                exchange=exchange,
+                case=label,
+            )
+    if answered == 0:
+        ctx.inconclusive("REQ-LEN-1", "no usable answer to any boundary case")
+
+
+@check("REQ-META-2", order=30)
+def metadata_caps(ctx: CheckContext) -> None:
+    """Larger metadata than the must-accept generators: what the server chose is recorded."""
+    for label, metadata in META_PROBES:
+        exchange = ctx.require_answer(ctx.post({"email": f"meta-{ctx.nonce}@example.com", "metadata": metadata}))
+        outcome = "accepted" if exchange.created else "rejected"
+        ctx.note("REQ-META-2", f"metadata with {label}: {outcome} ({describe(exchange)})", exchange=exchange)

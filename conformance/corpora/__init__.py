@@ -1,0 +1,185 @@
+"""Fixed cases kept as data: load, validate against schema.json, send, judge.
+
+A case expects what CONTRACT.md says (`accept`, `reject`, or `may`), never what
+the reference happens to do. A broken `reject` on a MUST clause of REQ-*/AUTH-*
+is also an ERR-1 violation; `may` cases are recorded as INFO notes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conformance.context import CheckContext
+    from conformance.model import Exchange
+
+CORPORA_DIR = Path(__file__).parent
+SCHEMA_PATH = CORPORA_DIR / "schema.json"
+
+
+class CorpusError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    clause: str
+    description: str
+    expect: str
+    body: Any = None
+    has_body: bool = False
+    raw: tuple[dict[str, Any], ...] | None = None
+    tag: bool = True
+    content_type: str | None = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    auth: Any = "api"
+    method: str = "POST"
+    status: tuple[int, ...] = ()
+
+    def raw_bytes(self) -> bytes | None:
+        if self.raw is None:
+            return None
+        out = bytearray()
+        for part in self.raw:
+            if "text" in part:
+                out += part["text"].encode("utf-8", "surrogatepass")
+            if "hex" in part:
+                out += bytes.fromhex(part["hex"])
+            if "repeat" in part:
+                out += part["repeat"].encode("utf-8", "surrogatepass") * int(part["times"])
+        return bytes(out)
+
+
+def corpus_names() -> list[str]:
+    return sorted(p.stem for p in CORPORA_DIR.glob("*.json") if p.name != "schema.json")
+
+
+def validate(document: Any, origin: str) -> None:
+    import jsonschema
+
+    from conformance import clauses
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(document), key=lambda e: list(e.path))
+    if errors:
+        error = errors[0]
+        raise CorpusError(f"{origin}: {'/'.join(map(str, error.path))}: {error.message[:200]}")
+    seen: set[str] = set()
+    for case in document["cases"]:
+        if case["clause"] not in clauses.BY_ID:
+            raise CorpusError(f"{origin}: case {case['id']} cites unknown clause {case['clause']}")
+        if case["id"] in seen:
+            raise CorpusError(f"{origin}: case id {case['id']} appears twice")
+        seen.add(case["id"])
+
+
+@cache
+def load(name: str) -> tuple[Case, ...]:
+    path = CORPORA_DIR / f"{name}.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    validate(document, path.name)
+    cases = []
+    for raw in document["cases"]:
+        cases.append(
+            Case(
+                id=raw["id"],
+                clause=raw["clause"],
+                description=raw["description"],
+                expect=raw["expect"],
+                body=raw.get("body"),
+                has_body="body" in raw,
+                raw=tuple(raw["raw"]) if "raw" in raw else None,
+                tag=raw.get("tag", True),
+                content_type=raw.get("content_type", "application/json"),
+                headers=dict(raw.get("headers", {})),
+                auth=raw.get("auth", "api"),
+                method=raw.get("method", "POST"),
+                status=tuple(raw.get("status", ())),
+            )
+        )
+    return tuple(cases)
+
+
+def send_case(ctx: CheckContext, case: Case) -> Exchange:
+    from conformance.context import API, MISSING, RawAuth
+
+    auth: Any = API
+    if case.auth == "none":
+        auth = None
+    elif isinstance(case.auth, dict):
+        auth = RawAuth(case.auth["raw"])
+    return ctx.post(
+        case.body if case.has_body else MISSING,
+        raw=case.raw_bytes(),
+        auth=auth,
+        tag=case.tag,
+        content_type=case.content_type,
+        headers=list(case.headers.items()),
+        method=case.method,
+    )
+
+
+def judge_case(ctx: CheckContext, case: Case, exchange: Exchange) -> bool:
+    """Report on the case's clause; False when there was no usable answer to judge."""
+    from conformance.context import describe
+
+    response = exchange.response
+    if response is None:
+        return False
+    label = f"{case.id}: {case.description}"
+    if case.expect == "may":
+        if response.status < 500:
+            outcome = "accepted" if exchange.created else "rejected"
+            ctx.note(case.clause, f"{label}: {outcome} ({describe(exchange)})", exchange=exchange, case=case.id)
+        return response.status < 500
+    if case.expect == "accept":
+        if not exchange.created:
+            ctx.violation(
+                case.clause,
+                f"{label}: not accepted",
+                expected="201",
+                actual=describe(exchange),
+                exchange=exchange,
+                case=case.id,
+            )
+        return True
+    statuses = " or ".join(map(str, case.status)) if case.status else "a 4xx"
+    if exchange.created or response.status >= 500:
+        ctx.not_rejected(
+            case.clause,
+            f"{label}: not rejected",
+            expected=statuses,
+            actual=describe(exchange),
+            exchange=exchange,
+            case=case.id,
+        )
+    elif not 400 <= response.status < 500 or (case.status and response.status not in case.status):
+        ctx.violation(
+            case.clause,
+            f"{label}: wrong status",
+            expected=statuses,
+            actual=describe(exchange),
+            exchange=exchange,
+            case=case.id,
+        )
+    return True
+
+
+def run_corpus(ctx: CheckContext, name: str, clauses: tuple[str, ...] | None = None) -> None:
+    """Send every case (of `clauses`, default those the current check names) and judge it."""
+    wanted = clauses or (ctx.current.clauses if ctx.current else ())
+    answered: dict[str, int] = {}
+    for case in load(name):
+        if case.clause not in wanted or (ctx.config.only and case.clause not in ctx.config.only):
+            continue
+        answered.setdefault(case.clause, 0)
+        if judge_case(ctx, case, send_case(ctx, case)):
+            answered[case.clause] += 1
+    for clause, count in answered.items():
+        if count == 0:
+            ctx.inconclusive(clause, f"no usable answer to any case of corpus {name}")
