@@ -22,7 +22,6 @@ from typing import Any
 UTF8_BOM = b"\xef\xbb\xbf"
 MAX_SAFE_INTEGER = 2**53
 MAX_ERRORS = 10
-EXCERPT = 40
 
 _TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -44,13 +43,13 @@ class BodyError(Exception):
         self.detail = detail if len(errors) != 1 else errors[0].detail
 
 
-def excerpt(text: str) -> str:
-    """A short, safe excerpt of a submitted string, for an error message."""
-    shown = text[:EXCERPT].encode("utf-8", "backslashreplace").decode("utf-8")
-    return json.dumps(shown + ("…" if len(text) > EXCERPT else ""), ensure_ascii=True)
+POINTER_TOKEN_MAX = 64
 
 
 def pointer_token(key: str) -> str:
+    """An RFC 6901 reference token; a key longer than 64 characters is cut (ERR-3: no long echo)."""
+    if len(key) > POINTER_TOKEN_MAX:
+        key = key[:POINTER_TOKEN_MAX] + "…"
     return key.replace("~", "~0").replace("/", "~1")
 
 

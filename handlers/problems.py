@@ -48,7 +48,8 @@ class Problem(Exception):
         return doc
 
     def body(self) -> bytes:
-        return json.dumps(self.document(), ensure_ascii=False).encode("utf-8")
+        # ASCII-only: a pointer may name a key holding a lone surrogate, which UTF-8 cannot carry.
+        return json.dumps(self.document(), ensure_ascii=True).encode("ascii")
 
 
 async def send_json(
