@@ -1,0 +1,87 @@
+"""`billing-kit demo`: the reference server on a free port, in a throwaway data directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+STARTUP_SECONDS = 30.0
+
+
+class DemoError(Exception):
+    pass
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _billing_kit(*args: str) -> list[str]:
+    return [sys.executable, "-m", "billing_kit.cli", *args]
+
+
+@contextmanager
+def reference_server() -> Iterator[tuple[str, str]]:
+    """Yield (base URL, sandbox key) of a running reference server; stop it afterwards."""
+    from conformance.contract import load_contract
+
+    base_path = load_contract().base_path
+    with tempfile.TemporaryDirectory(prefix="billing-demo-") as tmp:
+        data_dir = Path(tmp)
+        created = subprocess.run(
+            _billing_kit("keys", "create", "--env", "sandbox", "--data-dir", str(data_dir)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if created.returncode != 0 or not created.stdout.strip():
+            raise DemoError(f"cannot create a key: {(created.stderr or created.stdout).strip()[-300:]}")
+        key = created.stdout.splitlines()[0].strip()
+        port = _free_port()
+        log = (data_dir / "server.log").open("wb")
+        proc = subprocess.Popen(
+            _billing_kit("serve", "--port", str(port), "--data-dir", str(data_dir)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            origin = f"http://127.0.0.1:{port}"
+            _wait_until_up(origin, proc, data_dir / "server.log")
+            yield origin + base_path, key
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(10)
+            log.close()
+
+
+def _wait_until_up(origin: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-1:]
+            raise DemoError(f"the reference server exited with {proc.returncode}: {' '.join(tail)}")
+        try:
+            httpx.get(origin + "/", timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise DemoError(f"the reference server did not answer within {STARTUP_SECONDS:.0f} s")

@@ -1,0 +1,25 @@
+"""`--report-json`: the versioned document, valid against conformance/report.schema.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from conformance.model import RunResult
+from conformance.reports import build_document
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "report.schema.json"
+
+
+def load_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def render(result: RunResult) -> str:
+    return json.dumps(build_document(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def write(result: RunResult, path: Path) -> None:
+    path.write_text(render(result), encoding="utf-8")
