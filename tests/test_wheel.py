@@ -1,0 +1,78 @@
+"""The wheel ships the one contract file, and an installed `billing-kit serve` finds it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conformance.contract import SPEC_NAME
+from tests.support.procs import ROOT, free_port, run_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (built,) = out.glob("billing_kit-*.whl")
+    return built
+
+
+def test_the_wheel_contains_the_spec_byte_for_byte(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        assert f"conformance/{SPEC_NAME}" in names
+        assert archive.read(f"conformance/{SPEC_NAME}") == (ROOT / SPEC_NAME).read_bytes()
+    assert "handlers/app.py" in names and "handlers/storage/sqlite.py" in names
+
+
+def test_installed_serve_finds_the_spec_from_another_directory(wheel: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    site = Path(
+        subprocess.check_output(
+            [venv / "bin" / "python", "-c", "import site; print(site.getsitepackages()[0])"], text=True
+        ).strip()
+    )
+    # The wheel is installed by pip (console script included); its dependencies come from the
+    # project's venv as a plain path entry, where the editable install's hook is not activated.
+    (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    pip = [venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)]
+    subprocess.run(pip, check=True, capture_output=True, timeout=300)
+
+    where = subprocess.check_output(
+        [
+            venv / "bin" / "python",
+            "-c",
+            "import conformance.contract as c; print(c.__file__); print(c.bundled_sha256())",
+        ],
+        text=True,
+        cwd=tmp_path,
+    ).split()
+    assert where[0].startswith(str(site)), where
+    port = free_port()
+    argv = [str(venv / "bin" / "billing-kit"), "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with run_server(argv, port, ready_path="/healthz", cwd=elsewhere) as server:
+        spec = httpx.get(f"{server.origin}/v1/openapi.json").json()
+        secret = next(w for w in server.output().split() if w.startswith("sk_test_"))
+        created = httpx.post(
+            f"{server.origin}/v1/customers",
+            json={"email": "a@example.com"},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+    assert spec["paths"]["/customers"]["post"]["operationId"]
+    assert created.status_code == 201
