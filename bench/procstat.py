@@ -1,0 +1,64 @@
+"""CPU time of a server's process tree, and the machine the figures come from (Linux /proc)."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+PROC = Path("/proc")
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        raw = (PROC / str(pid) / "stat").read_text()
+    except OSError:  # the process ended between listing and reading
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def descendants(root: int) -> list[int]:
+    """`root` and every live process below it (uvicorn's workers included)."""
+    children: dict[int, list[int]] = {}
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of `root` and its live descendants, all threads, plus reaped children."""
+    ticks = 0
+    for pid in descendants(root):
+        fields = _stat_fields(pid)
+        if fields is not None:
+            # After the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+            ticks += sum(int(fields[i]) for i in (11, 12, 13, 14))
+    return ticks / TICKS_PER_SECOND
+
+
+def machine() -> dict[str, object]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_model": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
