@@ -38,6 +38,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP) sysdeps
+	$(BIN)/pip install -q -r bench/requirements.txt
 	$(BIN)/python bench/run.py
 
 fuzz: $(STAMP)
