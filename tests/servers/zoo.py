@@ -1,0 +1,389 @@
+"""A standalone Customers API server, written from CONTRACT.md alone: the zoo.
+
+    python tests/servers/zoo.py --port 8001 --keys sk_test_a,sk_live_b [--may lenient|strict]
+                                [--defect NAME] [--spec PATH] [--org ORG]
+
+It stands for "any implementation": standard library only (ThreadingHTTPServer),
+in memory, reading nothing of the project but the spec's values (through
+conformance.contract). Without `--defect` it conforms to every MUST and SHOULD;
+`--may` picks one side of every MAY; `--defect NAME` injects exactly one
+realistic defect from defects.json, which names the clause expected to catch it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from zoo_rules import LENIENT, STRICT, Reject, Rules, bad_request, decode_body, dumps, parse_json, validate
+from zoo_store import Answer, Identity, Store, fingerprint
+
+HERE = Path(__file__).resolve().parent
+DEFECTS_FILE = HERE / "defects.json"
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 128 * 1024 * 1024
+READ_CHUNK = 64 * 1024
+UTF8_CHARSETS = ("utf-8", "utf8")
+
+
+class App:
+    """Everything a request needs: the spec's values, the keys, the store."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        sys.path.insert(0, str(HERE.parents[1]))
+        from conformance.contract import load_contract
+
+        contract = load_contract(args.spec)
+        defects = frozenset([args.defect] if args.defect else [])
+        self.rules = Rules(
+            fields=tuple(contract.request_fields),
+            required=tuple(contract.required_request_fields),
+            max_lengths=contract.max_lengths,
+            object_fields=tuple(contract.object_fields),
+            body_limit=contract.body_bytes_limit,
+            depth_limit=contract.nesting_depth_limit,
+            flavour=args.may,
+            defects=defects,
+        )
+        self.customers_path = f"{contract.base_path}/customers"
+        self.idem_max = contract.idempotency_key_max_length
+        self.header_timeout = float(contract.limits.get("header_timeout_seconds", 10))
+        self.body_timeout = float(contract.limits.get("body_timeout_seconds", 30))
+        self.environment_of_key = contract.environment_of_key
+        self.keys: dict[str, Identity] = {}
+        for item in filter(None, args.keys.split(",")):
+            key, _, org = item.strip().partition("=")
+            env = contract.environment_of_key(key)
+            if env is None:
+                raise SystemExit(f"Error: key {key[:8]}… has none of the prefixes {list(contract.key_prefixes)}")
+            self.keys[key] = Identity(key, env, org or args.org)
+        self.default_org = args.org
+        self.store = Store(self.rules, contract.id_prefix, contract.environments)
+
+    def on(self, defect: str) -> bool:
+        return self.rules.on(defect)
+
+
+class ZooServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], app: App) -> None:
+        self.app = app
+        super().__init__(address, ZooHandler)
+
+
+class ZooHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "zoo/1"
+    server: ZooServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.app.header_timeout)
+
+    def handle_expect_100(self) -> bool:
+        # An oversized body is refused before the client sends it: no `100 Continue`.
+        length = (self.headers.get("Content-Length") or "").strip()
+        app = self.server.app
+        if length.isdigit() and int(length) > app.rules.body_limit and not app.on("413-missing"):
+            return True
+        return super().handle_expect_100()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        # Any method at all reaches the dispatcher (the base class answers unknown ones 501).
+        if name.startswith("do_"):
+            return lambda: self.dispatch(name[3:])
+        raise AttributeError(name)
+
+    # -- the request ----------------------------------------------------------
+    def dispatch(self, method: str) -> None:
+        app = self.server.app
+        self.consumed = False
+        self.raw = b""
+        try:
+            if urlsplit(self.path).path != app.customers_path:
+                raise Reject(404, "Not Found", f"no resource at {urlsplit(self.path).path[:60]}")
+            if method != "POST":
+                if app.on("404-on-get"):
+                    raise Reject(404, "Not Found", "no such route")
+                allow = [] if app.on("405-no-allow") else [("Allow", "POST")]
+                raise Reject(405, "Method Not Allowed", "only POST is allowed on /customers", headers=allow)
+            self.create(app)
+        except Reject as refusal:
+            self.problem(refusal, method)
+        except Exception:
+            traceback.print_exc()
+            self.close_connection = True
+            self.send_bytes(500, b"Internal Server Error", "text/plain", method=method)
+
+    def create(self, app: App) -> None:
+        who = self.authenticate(app)
+        self.check_media_type(app)
+        self.raw = self.read_body(app)
+        idem_key = self.idempotency_key(app)
+        fields = validate(parse_json(decode_body(self.raw, app.rules), app.rules), app.rules)
+        if idem_key is None:
+            self.answer(app.store.create(who, fields))
+            return
+        print_ = fingerprint(self.raw)
+        replay = app.store.begin(who, idem_key, print_)
+        if replay is not None:
+            self.answer(replay)
+            return
+        try:
+            answer = app.store.create(who, fields)
+        except BaseException:
+            app.store.abandon(who, idem_key)
+            raise
+        app.store.finish(who, idem_key, print_, answer)
+        self.answer(answer)
+
+    def authenticate(self, app: App) -> Identity:
+        if app.on("auth-query-key"):
+            for key in parse_qs(urlsplit(self.path).query).get("api_key", []):
+                if key in app.keys:
+                    return app.keys[key]
+        values = self.headers.get_all("Authorization") or []
+        if not values:
+            if app.on("auth-no-header-default"):
+                return next(iter(app.keys.values()))
+            raise self.unauthorized(app, "an API key is required as a Bearer token")
+        if len(values) > 1:
+            raise self.unauthorized(app, "one Authorization header, please")
+        scheme, _, token = values[0].strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() == "basic" and app.on("auth-accepts-basic"):
+            try:
+                token = base64.b64decode(token, validate=True).decode().partition(":")[0]
+            except (binascii.Error, UnicodeDecodeError):
+                token = ""
+        elif scheme.lower() != "bearer" or not token:
+            raise self.unauthorized(app, "use `Authorization: Bearer <key>`")
+        who = app.keys.get(token)
+        if who is None and app.on("auth-bypass-unknown-key"):
+            env = app.environment_of_key(token)  # any well-formed key: the check forgot the lookup
+            who = Identity(token, env, app.default_org) if env else None
+        if who is None:
+            raise self.unauthorized(app, "unknown API key", token)
+        if app.on("auth-rejects-live") and who.environment != app.store.environments[-1]:
+            raise self.unauthorized(app, "live keys are not enabled", token)
+        return who
+
+    def unauthorized(self, app: App, detail: str, token: str = "") -> Reject:
+        if app.on("auth-echo-key") and token:
+            detail = f"{detail}: {token}"
+        headers = [] if app.on("auth-no-www-authenticate") else [("WWW-Authenticate", 'Bearer realm="customers"')]
+        return Reject(401, "Unauthorized", detail, headers=headers)
+
+    def check_media_type(self, app: App) -> None:
+        value = self.headers.get("Content-Type")
+        if value is None:
+            if app.on("500-on-missing-content-type"):
+                raise RuntimeError("no Content-Type")  # the realistic bug: None.split()
+            if not app.on("415-missing"):
+                raise Reject(415, "Unsupported Media Type", "send the body as application/json")
+            return
+        media_type, *params = (part.strip() for part in value.split(";"))
+        charsets = [p.partition("=")[2].strip('" ').lower() for p in params if p.lower().startswith("charset=")]
+        if app.on("415-missing"):
+            return
+        if media_type.lower() != "application/json":
+            raise Reject(415, "Unsupported Media Type", "send the body as application/json")
+        if any(c not in UTF8_CHARSETS for c in charsets) and not app.on("charset-ignored"):
+            raise Reject(415, "Unsupported Media Type", "the body must be UTF-8")
+
+    def read_body(self, app: App) -> bytes:
+        length = self.headers.get("Content-Length")
+        chunked = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+        limit = None if app.on("413-missing") else app.rules.body_limit
+        if chunked and length is not None:
+            raise bad_request("both Content-Length and Transfer-Encoding")
+        if chunked:
+            if chunked != "chunked":
+                raise bad_request(f"unsupported Transfer-Encoding {chunked[:20]!r}")
+            body = self.read_chunked(app, limit)
+        elif length is not None:
+            if not length.strip().isdigit():
+                raise bad_request("Content-Length is not a number")
+            size = int(length)
+            if limit is not None and size > limit:
+                if app.on("hang-on-large-body"):
+                    time.sleep(3600)
+                raise too_large(limit)
+            body = self.read_exactly(size, time.monotonic() + app.body_timeout)
+        else:
+            body = b""
+        self.consumed = True
+        return body
+
+    def read_exactly(self, size: int, deadline: float) -> bytes:
+        parts: list[bytes] = []
+        left = size
+        while left > 0:
+            if time.monotonic() > deadline:
+                raise Reject(408, "Request Timeout", "the body arrived too slowly")
+            part = self.rfile.read(min(left, READ_CHUNK))
+            if not part:
+                raise ConnectionError("the client closed the connection mid-body")
+            parts.append(part)
+            left -= len(part)
+        return b"".join(parts)
+
+    def read_chunked(self, app: App, limit: int | None) -> bytes:
+        deadline = time.monotonic() + app.body_timeout
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";")[0].strip(), 16)
+            except ValueError:
+                raise bad_request("malformed chunk size") from None
+            if size == 0:
+                while self.rfile.readline(8192).strip():
+                    pass  # trailers
+                return b"".join(parts)
+            total += size
+            if limit is not None and total > limit:
+                if app.on("hang-on-large-body"):
+                    time.sleep(3600)
+                raise too_large(limit)
+            parts.append(self.read_exactly(size, deadline))
+            if self.rfile.readline(8) not in (b"\r\n", b"\n"):
+                raise bad_request("malformed chunk")
+
+    def idempotency_key(self, app: App) -> str | None:
+        values = self.headers.get_all("Idempotency-Key") or []
+        if not values or app.on("idem-ignored"):
+            return None
+        key = values[-1]
+        if not 1 <= len(key) <= app.idem_max and not app.on("idem-long-key-accepted"):
+            raise Reject(
+                400,
+                "Bad Request",
+                f"Idempotency-Key must be 1 to {app.idem_max} characters",
+                [("", "invalid Idempotency-Key header")],
+            )
+        return key
+
+    # -- the answer -----------------------------------------------------------
+    def answer(self, answer: Answer) -> None:
+        self.send_bytes(answer.status, dumps(answer.body).encode("utf-8"), self.json_type(answer.status))
+
+    def json_type(self, status: int) -> str:
+        if status >= 400 and not self.server.app.on("error-not-problem-json"):
+            return "application/problem+json"
+        return "application/json"
+
+    def problem(self, refusal: Reject, method: str) -> None:
+        app = self.server.app
+        if app.on("error-not-problem-json"):
+            body = f"{refusal.title}: {refusal.detail}".encode()
+            self.send_bytes(refusal.status, body, "text/plain", refusal.headers, method)
+            return
+        detail = refusal.detail
+        if app.on("error-stack-trace"):
+            detail = f"{detail}\n{traceback.format_exc()}"
+        if app.on("error-echoes-value") and self.raw:
+            detail = f"{detail} in {self.raw.decode('utf-8', 'replace')}"
+        problem: dict[str, Any] = {
+            "type": "about:blank",
+            "title": refusal.title,
+            "status": 400 if app.on("error-status-mismatch") else refusal.status,
+            "detail": detail,
+        }
+        if refusal.errors and not app.on("error-no-pointers"):
+            problem["errors"] = [{"pointer": p, "detail": d} for p, d in refusal.errors]
+        data = json.dumps(problem).encode()
+        self.send_bytes(refusal.status, data, "application/problem+json", refusal.headers, method)
+
+    def send_bytes(
+        self,
+        status: int,
+        data: bytes,
+        content_type: str,
+        headers: Sequence[tuple[str, str]] = (),
+        method: str = "POST",
+    ) -> None:
+        closing = not self.consumed and self.headers.get("Content-Length", "0").strip() not in ("0", "")
+        closing = closing or (not self.consumed and bool(self.headers.get("Transfer-Encoding")))
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            self.send_header(name, value)
+        if closing:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if method != "HEAD":
+            self.wfile.write(data)
+        self.wfile.flush()
+        if closing:
+            self.linger()
+
+    def linger(self) -> None:
+        """Close after an early answer without resetting it away: stop writing, drain what is in flight."""
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(0.2)
+            deadline, drained = time.monotonic() + LINGER_SECONDS, 0
+            while time.monotonic() < deadline and drained < LINGER_BYTES:
+                part = self.connection.recv(READ_CHUNK)
+                if not part:
+                    break
+                drained += len(part)
+        except OSError:
+            pass
+
+
+def too_large(limit: int) -> Reject:
+    return Reject(413, "Payload Too Large", f"the body is larger than {limit} bytes")
+
+
+def defect_names(server: str) -> list[str]:
+    table = json.loads(DEFECTS_FILE.read_text())
+    return [d["name"] for d in table["defects"] if d["server"] == server]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--keys", required=True, help="comma-separated API keys, each optionally KEY=ORG")
+    parser.add_argument("--org", default="org_zoo1", help="the organisation of keys given without one")
+    parser.add_argument("--may", choices=(LENIENT, STRICT), default=STRICT)
+    parser.add_argument("--defect", choices=defect_names("python"), default=None)
+    parser.add_argument("--spec", default=None, help="the spec whose limits and prefixes to use")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    server = ZooServer((args.host, args.port), App(args))
+    print(f"zoo ({args.may}, defect: {args.defect or 'none'}) on http://{args.host}:{args.port}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
