@@ -20,16 +20,9 @@ import json
 import logging
 import sys
 import time
+import warnings
 from typing import Any
 
-from connexion import AsyncApp
-from connexion.middleware.context import ContextMiddleware
-from connexion.middleware.exceptions import ExceptionMiddleware
-from connexion.middleware.lifespan import LifespanMiddleware
-from connexion.middleware.routing import RoutingMiddleware
-from connexion.middleware.server_error import ServerErrorMiddleware
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-from connexion.options import SwaggerUIOptions
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handlers.backend import Backend
@@ -121,6 +114,18 @@ def _configure_logging() -> None:
 
 def build_app(storage: Storage) -> ASGIApp:
     """The whole server around one storage backend."""
+    with warnings.catch_warnings():
+        # Connexion imports starlette.testclient, which warns about httpx; the server never uses it.
+        warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
+        from connexion import AsyncApp
+        from connexion.middleware.context import ContextMiddleware
+        from connexion.middleware.exceptions import ExceptionMiddleware
+        from connexion.middleware.lifespan import LifespanMiddleware
+        from connexion.middleware.routing import RoutingMiddleware
+        from connexion.middleware.server_error import ServerErrorMiddleware
+        from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+        from connexion.options import SwaggerUIOptions
+
     spec = contract()
     backend = Backend(storage)
     app = AsyncApp(

@@ -75,6 +75,11 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None, db_url: str
     click.echo(f"data dir: {location.data_dir}")
     click.echo(f"database: {_redact(location.db_url)}")
     try:
+        from datetime import UTC, datetime
+
+        from handlers.storage.base import IDEMPOTENCY_TTL
+
+        storage.purge_idempotency(datetime.now(UTC) - IDEMPOTENCY_TTL)  # expired ones are ignored anyway
         if not storage.list_keys():
             secret, record = keys.create_key(storage, "sandbox")
             click.echo(f"Created a sandbox API key for {record.org_id} (shown once, keep it): {secret}")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.support.openapi_check import assert_conforms
-from tests.support.procs import BILLING_KIT, free_port, run_server
+from tests.support.procs import BILLING_KIT, ServerProcess, free_port, run_server
 from tests.support.reference import start_reference_server
 
 BODY = {
@@ -50,6 +52,16 @@ def test_a_201_customer_is_in_the_file_after_the_server_stops_and_replays_after_
         assert other.status_code == 409
 
 
+def _access_log(server: ServerProcess, until_path: str) -> list[dict[str, Any]]:
+    """The access-log lines so far, waiting for the line of `until_path` (written after the answer)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [json.loads(line) for line in server.output().splitlines() if line.startswith('{"ts"')]
+        if any(line["path"] == until_path for line in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
 def test_serve_creates_one_sandbox_key_on_first_start_and_logs_it_only_in_display_form(tmp_path: Path) -> None:
     port = free_port()
     argv = [BILLING_KIT, "serve", "--port", str(port), "--data-dir", str(tmp_path / "fresh")]
@@ -65,7 +77,7 @@ def test_serve_creates_one_sandbox_key_on_first_start_and_logs_it_only_in_displa
             headers={"Authorization": f"Bearer {secret}"},
         )
         assert response.status_code == 201
-        access = [json.loads(line) for line in server.output().splitlines() if line.startswith('{"ts"')]
+        access = _access_log(server, until_path="/v1/customers")
     created = [line for line in access if line["path"] == "/v1/customers"]
     assert [line["status"] for line in created] == [201]
     assert created[0]["key"] == f"sk_test_…{secret[-4:]}"
