@@ -8,32 +8,25 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from itertools import accumulate
 from decimal import Decimal
 from typing import Any
 
 MAX_DEPTH = 512
 
 
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
 def nesting_depth(raw: bytes) -> int:
     """The deepest bracket nesting, strings skipped; a cheap scan before json.loads."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return deepest
+    if raw.count(b"[") + raw.count(b"{") == 0:
+        return 0
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    steps = (1 if byte in (0x5B, 0x7B) else -1 for byte in brackets)
+    return max(0, *accumulate(steps))
 
 
 def _parse_int(text: str) -> int | Decimal:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.checks import check
-from conformance.context import CheckContext, describe
+from conformance.context import API, CheckContext, describe
 from conformance.http import retry_after_seconds
 from conformance.model import Exchange
 
@@ -28,6 +28,11 @@ def _server_error(exchange: Exchange) -> str | None:
 @check("ERR-2", order=99, needs=(), always=True)
 def no_server_errors(ctx: CheckContext) -> None:
     """Every exchange of the run: no 5xx, no dropped connection, no hang."""
+    if not ctx.log:
+        # Run alone (--only ERR-2): a valid create and a malformed body, at least.
+        auth = API if ctx.config.api_key else None
+        ctx.post({"email": f"err2-{ctx.nonce}@example.com"}, auth=auth)
+        ctx.post(raw=b'{"email": ', auth=auth)
     bad = [(exchange, why) for exchange in ctx.log if (why := _server_error(exchange))]
     for exchange, why in bad[:EVIDENCE_KEPT]:
         ctx.violation(

@@ -1,0 +1,78 @@
+"""The registry, CONTRACT.md, the corpora and the README table agree."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conformance import clauses, corpora
+from conformance.checks import load_all
+from conformance.listing import render_listing
+
+ROOT = Path(__file__).resolve().parents[1]
+CLAUSE_LINE = re.compile(r"^- \*\*([A-Z]+(?:-[A-Z0-9]+)+) (MUST|SHOULD|MAY)\b", re.M)
+
+
+def contract_clauses() -> dict[str, str]:
+    return dict(CLAUSE_LINE.findall((ROOT / "CONTRACT.md").read_text(encoding="utf-8")))
+
+
+def test_contract_ids_and_levels_equal_the_registry() -> None:
+    in_contract = contract_clauses()
+    assert len(in_contract) >= 30
+    assert in_contract == {c.id: c.level.value for c in clauses.CLAUSES}
+
+
+def test_every_clause_has_a_check_and_every_check_a_clause() -> None:
+    specs = load_all()
+    checked = {clause for spec in specs for clause in spec.clauses}
+    assert not [c.id for c in clauses.CLAUSES if c.id not in checked], "clauses without a check"
+    assert checked <= set(clauses.BY_ID), "checks naming unknown clauses"
+    assert all(spec.summary and spec.summary != spec.func.__name__ for spec in specs), "every check has a docstring"
+
+
+def test_a_check_naming_an_unknown_clause_is_refused() -> None:
+    from conformance.checks import check
+
+    with pytest.raises(ValueError, match="unknown clause"):
+        check("REQ-NOPE-1")
+
+
+@pytest.mark.parametrize("name", corpora.corpus_names())
+def test_corpora_are_valid_and_cite_registered_clauses(name: str) -> None:
+    cases = corpora.load(name)
+    assert cases
+    assert all(case.clause in clauses.BY_ID for case in cases)
+
+
+def test_a_corpus_case_without_expectation_is_refused() -> None:
+    with pytest.raises(corpora.CorpusError, match="expect"):
+        corpora.validate({"description": "x", "cases": [{"id": "a", "clause": "ERR-1", "description": "d"}]}, "t")
+    with pytest.raises(corpora.CorpusError, match="unknown clause"):
+        corpora.validate(
+            {"description": "x", "cases": [{"id": "a", "clause": "ERR-9", "description": "d", "expect": "reject"}]},
+            "t",
+        )
+
+
+def test_may_cases_only_on_may_clauses_and_reject_cases_never_on_may_clauses() -> None:
+    for name in corpora.corpus_names():
+        for case in corpora.load(name):
+            level = clauses.get(case.clause).level
+            assert (case.expect == "may") == (level is clauses.Level.MAY), f"{name}:{case.id}"
+
+
+def test_readme_table_is_printed_from_the_registry() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- clauses:start -->\n", "<!-- clauses:end -->"
+    assert start in readme and end in readme, "README lacks the generated clause table"
+    table = readme.split(start, 1)[1].split(end, 1)[0]
+    assert table == render_listing("markdown"), "regenerate with: billing-kit check --list markdown"
+
+
+def test_listing_json_names_every_clause() -> None:
+    rows = json.loads(render_listing("json"))
+    assert [r["clause"] for r in rows] == [c.id for c in clauses.CLAUSES]

@@ -1,0 +1,227 @@
+"""The runner never crashes: unreachable targets exit 2 fast; broken servers are judged.
+
+Each misbehaving server is a real process on a loopback port (the script below,
+written to a temp file), so the suite meets real sockets, not mocks.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.procs import BILLING_KIT, free_port
+
+MISBEHAVING = r"""
+import socket, sys, threading, time
+mode, port = sys.argv[1], int(sys.argv[2])
+BIG = 50 * 1024 * 1024
+
+def read_request(conn):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head
+
+def answer(conn, status, body, ctype=b"application/json", extra=b""):
+    conn.sendall(b"HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (status, ctype, len(body), extra) + body)
+
+state = {"n": 0}
+
+def handle(conn):
+    try:
+        while True:
+            head = read_request(conn)
+            if head is None:
+                return
+            state["n"] += 1
+            if mode == "hang":
+                time.sleep(3600)
+            elif mode == "garbage":
+                conn.sendall(b"\x00\xffTHIS IS NOT HTTP\r\n\r\n")
+                return
+            elif mode == "close-mid":
+                conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"id\": \"cus_")
+                return
+            elif mode == "huge":
+                conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % BIG)
+                conn.sendall(b"[" + b"1," * (1024 * 1024))
+                return
+            elif mode == "deep":
+                answer(conn, 201, b"[" * 100000 + b"]" * 100000)
+            elif mode == "bigint":
+                answer(conn, 201, b'{"id": ' + b"9" * 5000 + b"}")
+            elif mode == "nonjson":
+                answer(conn, 201, b"<html>created</html>", b"text/html")
+            elif mode == "retry":
+                if state["n"] == 1:
+                    answer(conn, 503, b'{"status": 503}', b"application/problem+json", b"Retry-After: 1\r\n")
+                else:
+                    answer(conn, 200, b'{"ok": true}')
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", port))
+server.listen(64)
+while True:
+    conn, _ = server.accept()
+    threading.Thread(target=handle, args=(conn,), daemon=True).start()
+"""
+
+FAKE_KEY = "sk_test_robustness0000000000"
+
+
+@pytest.fixture(scope="module")
+def script(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("misbehaving") / "server.py"
+    path.write_text(MISBEHAVING)
+    return path
+
+
+@pytest.fixture
+def misbehaving(script: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(script), request.param, str(port)], start_new_session=True)
+    try:
+        # Ready when it accepts a TCP connection (an HTTP probe would hang on "hang").
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def check(*args: str, timeout: float = 60) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    proc = subprocess.run(
+        [BILLING_KIT, "check", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+    )
+    return proc, time.monotonic() - started
+
+
+def assert_one_error_line(proc: subprocess.CompletedProcess[str], start: str) -> None:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(start), proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://127.0.0.1:{free_port()}/v1",  # refused
+        "http://no-such-host.invalid/v1",  # DNS failure
+    ],
+    ids=["refused", "dns"],
+)
+def test_unreachable_target_exits_2_within_10_seconds(url: str) -> None:
+    proc, elapsed = check("--base-url", url, "--api-key", FAKE_KEY, timeout=30)
+    assert_one_error_line(proc, "Error: cannot reach ")
+    assert elapsed < 10
+
+
+def test_tls_error_at_the_start_exits_2(reference_url_plain: str) -> None:
+    proc, elapsed = check("--base-url", reference_url_plain.replace("http://", "https://"), "--api-key", FAKE_KEY)
+    assert_one_error_line(proc, "Error: cannot reach ")
+    assert elapsed < 10
+
+
+@pytest.fixture
+def reference_url_plain(reference_server: object) -> str:
+    return str(reference_server.base_url)  # type: ignore[attr-defined]
+
+
+def run_json(
+    url: str, tmp_path: Path, *extra: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, object], float]:
+    report = tmp_path / "report.json"
+    proc, elapsed = check(
+        "--base-url", url, "--api-key", FAKE_KEY, "--seed", "1", "--examples", "3", "--report-json", str(report), *extra
+    )
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    return proc, json.loads(report.read_text()), elapsed
+
+
+def verdict(document: dict[str, object], clause: str) -> str:
+    return next(v["verdict"] for v in document["verdicts"] if v["clause"] == clause)  # type: ignore[attr-defined, index]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("misbehaving", "clause"),
+    [
+        ("hang", "ERR-2"),
+        ("garbage", "ERR-2"),
+        ("close-mid", "ERR-2"),
+        ("huge", "RES-1"),
+        ("deep", "RES-1"),
+        ("bigint", "RES-1"),
+        ("nonjson", "RES-1"),
+    ],
+    indirect=["misbehaving"],
+)
+def test_broken_server_gets_a_fail_on_the_right_clause(misbehaving: str, clause: str, tmp_path: Path) -> None:
+    proc, document, elapsed = run_json(misbehaving, tmp_path, "--timeout", "1", "--max-time", "60", "--only", clause)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr
+    assert verdict(document, clause) == "FAIL"
+    assert elapsed < 30
+    # Stored evidence stays small even for a 50 MiB or 100,000-deep answer.
+    assert (tmp_path / "report.json").stat().st_size < 512 * 1024
+
+
+@pytest.mark.parametrize("misbehaving", ["hang"], indirect=True)
+def test_budget_exhausted_exits_2_with_partial_report(misbehaving: str, tmp_path: Path) -> None:
+    proc, document, elapsed = run_json(misbehaving, tmp_path, "--timeout", "2", "--max-time", "1.5")
+    assert_one_error_line(proc, "Error: the run budget")
+    assert document["budget_exhausted"] is True
+    assert elapsed < 15
+
+
+@pytest.mark.parametrize("misbehaving", ["retry"], indirect=True)
+def test_503_with_retry_after_is_waited_out(misbehaving: str) -> None:
+    from conformance.http import Budget, Client, ClientOptions
+    from conformance.redact import Redactor
+
+    client = Client(ClientOptions(base_url=misbehaving), Budget(30), Redactor([]))
+    try:
+        started = time.monotonic()
+        exchange = client.send("POST", "/customers", body=b"{}")
+    finally:
+        client.close()
+    assert exchange.status == 200 and exchange.attempts == 2
+    assert time.monotonic() - started >= 1.0
