@@ -7,7 +7,12 @@ every byte, so a client sending one byte a second holds a connection for ever. H
   writes a plain `408` and closes (the app never sees the request, as ERR-3 allows);
 - the guard gives the body `body_timeout_seconds` in all (handlers/guard.py);
 - a body still arriving after the answer was sent (uvicorn discards it so that the
-  client can read a 413) is cut off after `body_timeout_seconds` too.
+  client can read a 413) is cut off after `body_timeout_seconds` too; once it has been
+  discarded, the idle connection gets uvicorn's keep-alive timeout (uvicorn itself
+  cancels that timer when the rest of the body arrives and never re-arms it);
+- a request line and headers larger than `HEADER_BYTES_LIMIT` get a plain `400` and
+  the connection is closed (httptools buffers a header of any size: 80 MB in 10 s
+  cost 140 MB of memory before this cap).
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from handlers.spec import contract
 
 TIMEOUT_RESPONSE = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+HEADER_BYTES_LIMIT = 16 * 1024  # as h11's and Node's default
+HEADERS_TOO_LARGE = "Request header fields too large"
+
+
+class _HeadersTooLarge(Exception):
+    """Raised from a parser callback: httptools stops, uvicorn answers its plain 400."""
 
 
 class DeadlineHttpToolsProtocol(HttpToolsProtocol):
@@ -29,6 +40,9 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
         self._header_timeout = float(limits.get("header_timeout_seconds", 10))
         self._body_timeout = float(limits.get("body_timeout_seconds", 30))
         self._deadline: asyncio.TimerHandle | None = None
+        self._header_bytes: int | None = None  # None: not inside a request's headers
+        self._headers_too_large = False
+        self._parsed_header_bytes = 0
 
     def _arm(self, seconds: float, write_408: bool) -> None:
         self._disarm()
@@ -55,17 +69,43 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
         self._disarm()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # Counted after parsing: a chunk that completes the headers may carry body bytes.
+        if self._header_bytes is not None and not self.transport.is_closing():
+            self._header_bytes += len(data)
+            if self._header_bytes > HEADER_BYTES_LIMIT:
+                self._headers_too_large = True
+                self.send_400_response(HEADERS_TOO_LARGE)
+
+    def send_400_response(self, msg: str) -> None:
+        self._disarm()
+        super().send_400_response(HEADERS_TOO_LARGE if self._headers_too_large else msg)
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._header_bytes = 0
+        self._parsed_header_bytes = 0
         self._arm(self._header_timeout, write_408=True)
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # Headers that arrived in one read are not counted by data_received.
+        super().on_header(name, value)
+        self._parsed_header_bytes += len(name) + len(value)
+        if self._parsed_header_bytes + len(self.url) > HEADER_BYTES_LIMIT:
+            self._headers_too_large = True
+            raise _HeadersTooLarge
+
     def on_headers_complete(self) -> None:
+        self._header_bytes = None
         self._disarm()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._disarm()
         super().on_message_complete()
+        if self.cycle is not None and self.cycle.response_complete and not self.transport.is_closing():
+            self._arm(self.timeout_keep_alive, write_408=False)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
