@@ -155,7 +155,8 @@ def _readable(sock: socket.socket) -> bool:
 
 
 def _why(exc: BaseException, sent: int, started: float) -> str:
-    return f"{type(exc).__name__}: {str(exc)[:160] or 'connection closed'} after {sent} body bytes, {time.monotonic() - started:.2f} s"
+    what = str(exc)[:160] or "connection closed"
+    return f"{type(exc).__name__}: {what} after {sent} body bytes, {time.monotonic() - started:.2f} s"
 
 
 def _read_answer(

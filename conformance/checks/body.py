@@ -1,0 +1,176 @@
+"""REQ-BODY-1/2/3, REQ-TEXT-1 and hostile ERR-2 inputs: raw bytes, kept as corpora.
+
+The corpora (`body`, `text`, `hostile`) hold the fixed cases; what depends on
+the spec in use (nesting one past the `x-limits` depth, a body one byte past
+the `x-limits` size) is built here from the contract. Raw bodies carry the run
+tag through the `__RUN_TAG_MEMBER__` placeholder, so a customer a lax server
+creates from them can still be found. Over-size bodies go through the
+streaming sender, which stops sending as soon as the server answers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from conformance import corpora, strategies
+from conformance.checks import check
+from conformance.checks.streaming import padded_create, send_big
+from conformance.context import API, MISSING, CheckContext, RawAuth
+from conformance.corpora import Case
+from conformance.model import Exchange
+
+TAG_PLACEHOLDER = b"__RUN_TAG_MEMBER__"
+ECHOED = ("email", "name", "external_id", "metadata")
+HOSTILE_BODY_BYTES = 50 << 20  # ERR-2: "a 50 MiB body included"
+
+
+def tag_member(ctx: CheckContext) -> bytes:
+    """The run tag as a JSON object member (`"key": "value"`), for raw bodies."""
+    return json.dumps(ctx.run_tag)[1:-1].encode()
+
+
+def send(ctx: CheckContext, case: Case) -> Exchange:
+    """Send a corpus case, with the run tag put in place of the placeholder in raw bytes."""
+    raw = case.raw_bytes()
+    if raw is not None:
+        raw = raw.replace(TAG_PLACEHOLDER, tag_member(ctx))
+    auth: Any = API
+    if case.auth == "none":
+        auth = None
+    elif isinstance(case.auth, dict):
+        auth = RawAuth(case.auth["raw"])
+    return ctx.post(
+        case.body if case.has_body else MISSING,
+        raw=raw,
+        auth=auth,
+        tag=case.tag,
+        content_type=case.content_type,
+        headers=list(case.headers.items()),
+        method=case.method,
+    )
+
+
+def wanted(ctx: CheckContext, case: Case) -> bool:
+    current = ctx.current.clauses if ctx.current else ()
+    return case.clause in current and (not ctx.config.only or case.clause in ctx.config.only)
+
+
+def run_cases(ctx: CheckContext, cases: list[tuple[Case, Exchange | None]]) -> None:
+    """Judge each (case, exchange); send the case first when no exchange is given."""
+    answered: dict[str, int] = {}
+    for case, given in cases:
+        if not wanted(ctx, case):
+            continue
+        exchange = given if given is not None else send(ctx, case)
+        answered.setdefault(case.clause, 0)
+        if corpora.judge_case(ctx, case, exchange):
+            answered[case.clause] += 1
+            if case.clause == "REQ-TEXT-1" and exchange.created:
+                judge_echo(ctx, case, exchange)
+    for clause, count in answered.items():
+        if count == 0:
+            ctx.inconclusive(clause, "no usable answer to any of its raw-bytes cases")
+
+
+def judge_echo(ctx: CheckContext, case: Case, exchange: Exchange) -> None:
+    """REQ-TEXT-1: text holding U+0000 that was accepted comes back exactly, never mangled."""
+    sent, got = exchange.sent, exchange.json_body()
+    if not isinstance(sent, dict):
+        return
+    if not isinstance(got, dict):
+        why = exchange.response.json_error if exchange.response else None
+        ctx.violation(
+            "REQ-TEXT-1",
+            f"{case.id}: accepted, but the answer is not a JSON object",
+            expected="the stored values",
+            actual=why or type(got).__name__,
+            exchange=exchange,
+            case=case.id,
+        )
+        return
+    for name in ECHOED:
+        if name in sent and not strategies.json_equal(sent[name], got.get(name)):
+            ctx.violation(
+                "REQ-TEXT-1",
+                f"{case.id}: {name} stored mangled",
+                expected=ascii(sent[name])[:120],
+                actual=ascii(got.get(name))[:120],
+                exchange=exchange,
+                case=case.id,
+            )
+
+
+def nested(depth: int, leaf: Any, array: bool) -> Any:
+    """`depth` containers around `leaf` (depth 0: the leaf itself)."""
+    value = leaf
+    for _ in range(depth):
+        value = [value] if array else {"d": value}
+    return value
+
+
+def depth_cases(ctx: CheckContext) -> list[tuple[Case, Exchange | None]]:
+    """Nesting one past the x-limits depth, the top-level object counting as level 1."""
+    limit = ctx.contract.nesting_depth_limit
+    out: list[tuple[Case, Exchange | None]] = []
+    for array in (False, True):
+        kind = "arrays" if array else "objects"
+        # top-level object (1) + metadata (2) + the rest: limit + 1 in all.
+        metadata = {**ctx.run_tag, "deep": nested(limit - 1, 1, array)}
+        body = {"email": f"depth-{ctx.nonce}@example.com", "metadata": metadata}
+        assert strategies.json_depth(body) == limit + 1
+        case = Case(
+            id=f"depth-{kind}-{limit + 1}",
+            clause="REQ-BODY-1",
+            description=f"{kind} nested {limit + 1} deep, one past the x-limits depth of {limit}",
+            expect="reject",
+            body=body,
+            has_body=True,
+            tag=False,
+        )
+        out.append((case, None))
+    return out
+
+
+def size_cases(ctx: CheckContext, clause: str, size: int) -> list[tuple[Case, Exchange | None]]:
+    """A valid create of `size` bytes, announced and chunked, sent as a stream."""
+    out: list[tuple[Case, Exchange | None]] = []
+    for chunked in (False, True):
+        how = "chunked" if chunked else "announced"
+        case = Case(
+            id=f"body-{size}-bytes-{how}",
+            clause=clause,
+            description=f"a body of {size} bytes ({how}), past the x-limits size of {ctx.contract.body_bytes_limit}",
+            expect="reject" if clause == "REQ-BODY-2" else "may",
+            status=(413,) if clause == "REQ-BODY-2" else (),
+        )
+        if not wanted(ctx, case):
+            continue
+        email = f"size-{ctx.nonce}@example.com"
+        out.append((case, send_big(ctx, padded_create(email, ctx.run_tag, size, chunked))))
+    return out
+
+
+@check("REQ-BODY-1", "REQ-BODY-2", "REQ-BODY-3", order=30)
+def raw_bodies(ctx: CheckContext) -> None:
+    """The body corpus (malformed JSON, not UTF-8, odd Content-Types, MAY numbers), depth and size limits."""
+    cases: list[tuple[Case, Exchange | None]] = [(case, None) for case in corpora.load("body")]
+    cases += depth_cases(ctx)
+    cases += size_cases(ctx, "REQ-BODY-2", ctx.contract.body_bytes_limit + 1)
+    run_cases(ctx, cases)
+
+
+@check("REQ-TEXT-1", order=30)
+def nul_and_surrogates(ctx: CheckContext) -> None:
+    """U+0000 is stored exactly or rejected; lone surrogate escapes are rejected."""
+    run_cases(ctx, [(case, None) for case in corpora.load("text")])
+
+
+@check("ERR-2", order=90)
+def hostile_inputs(ctx: CheckContext) -> None:
+    """Hostile inputs (5,000 digits, 100,000-deep nesting, odd headers, a 50 MiB body): never a 5xx or a hang."""
+    cases: list[tuple[Case, Exchange | None]] = [(case, None) for case in corpora.load("hostile")]
+    cases += size_cases(ctx, "ERR-2", HOSTILE_BODY_BYTES)
+    for case, given in cases:
+        if given is None and wanted(ctx, case):
+            send(ctx, case)  # no_server_errors judges every exchange of the run
