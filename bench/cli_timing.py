@@ -66,9 +66,9 @@ def docs(runs: int) -> dict[str, Any]:
     if not available("docs"):
         return {"na": NOT_BUILT}
     times = []
-    with tempfile.TemporaryDirectory(prefix="bench-docs-") as out:
-        for _ in range(runs):
-            result = timed([BILLING_KIT, "docs", "--out", out], timeout=120)
+    with tempfile.TemporaryDirectory(prefix="bench-docs-") as tmp:
+        for run in range(runs):
+            result = timed([BILLING_KIT, "docs", "--out", str(Path(tmp) / f"run{run}")], timeout=120)
             if result.returncode != 0:
                 return {"na": f"n/a (exit {result.returncode}: {result.stderr_tail})"}
             times.append(result.seconds)

@@ -18,7 +18,7 @@ from typing import Any
 
 from bench import cli_timing, report, servers
 from bench.load import LoadSettings, Sample, run_wrk, wrk_path
-from bench.procstat import machine
+from bench.procstat import load_average, machine
 from conformance.contract import Contract, load_contract
 from tests.support.reference import start_reference_server
 
@@ -27,8 +27,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     names = [kind.name for kind in servers.KINDS]
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs per server (default 3)")
-    parser.add_argument("--seconds", type=int, default=5.0, help="length of one wrk run (default 5)")
-    parser.add_argument("--warmup", type=int, default=2.0, help="wrk warm-up per server, not measured (default 2)")
+    parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run (default 5)")
+    parser.add_argument("--warmup", type=int, default=2, help="wrk warm-up per server, not measured (default 2)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--servers", default=",".join(names), help=f"comma-separated subset of: {', '.join(names)}")
@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             results["cli"] = run_cli(args)
         if not args.skip_suite:
             results["suite"] = run_suite(work_dir)
+    results["loadavg_at_end"] = load_average()
     print(report.render(results, previous))
     written = report.write(results, args.results_dir)
     print(f"\nResults: {args.results_dir / report.LATEST} (and {written.name})")

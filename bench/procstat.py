@@ -47,6 +47,11 @@ def tree_cpu_seconds(root: int) -> float:
     return ticks / TICKS_PER_SECOND
 
 
+def load_average() -> float:
+    """The 1-minute load average: other work on the machine shows up here."""
+    return os.getloadavg()[0]
+
+
 def machine() -> dict[str, object]:
     model = "unknown"
     try:
@@ -58,6 +63,7 @@ def machine() -> dict[str, object]:
         pass
     return {
         "cpu_model": model,
+        "loadavg_at_start": load_average(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "kernel": platform.release(),

@@ -92,7 +92,8 @@ def timing_lines(results: dict[str, Any]) -> list[str]:
 def render(results: dict[str, Any], previous: dict[str, Any] | None) -> str:
     m, s = results["machine"], results["settings"]
     head = [
-        f"Machine: {m['cpu_model']}, {m['cores']} cores, Python {m['python']}, Linux {m['kernel']}; {results['date']}",
+        f"Machine: {m['cpu_model']}, {m['cores']} cores, Python {m['python']}, Linux {m['kernel']}; {results['date']}; "
+        f"load average {m['loadavg_at_start']:.2f} at start, {results.get('loadavg_at_end', float('nan')):.2f} at end",
         f"Load: wrk {s['threads']} threads, {s['connections']} connections, POST {s['body_bytes']} bytes; "
         f"{s['rounds']} rounds × {s['seconds']:g} s per server, interleaved; medians over rounds.",
         "",
