@@ -1,0 +1,102 @@
+"""The reference server on PostgreSQL: the server's own contract tests, re-run, and the CLI.
+
+The contract table (tests/test_server_contract.py) and the curl examples
+(tests/test_server_curl.py) read the server only through the `reference_server`
+fixture; here that fixture is a `billing-kit serve --db postgresql://…` on a database
+of this module's own, and their tests are collected again, so every clause is checked
+on both backends with the same code (their ids carry this module's name).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+import tests.test_server_contract as contract_tests
+import tests.test_server_curl as curl_tests
+from tests.support.openapi_check import assert_conforms
+from tests.support.pg import count, pg_url  # noqa: F401
+from tests.support.procs import BILLING_KIT
+from tests.support.reference import ReferenceServer, billing_kit, create_key, start_reference_server
+
+pytestmark = pytest.mark.postgres
+
+for _module in (contract_tests, curl_tests):
+    globals().update({n: v for n, v in vars(_module).items() if n.startswith("test_") or n == "client"})
+
+
+@pytest.fixture(scope="module")
+def reference_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_url: str,  # noqa: F811
+) -> Iterator[ReferenceServer]:
+    with start_reference_server(tmp_path_factory.mktemp("pg-reference"), db_url=pg_url) as server:
+        yield server
+
+
+def test_the_customers_are_in_postgresql_not_in_a_sqlite_file(
+    reference_server: ReferenceServer,
+    pg_url: str,  # noqa: F811
+) -> None:
+    headers = {"Authorization": f"Bearer {reference_server.sandbox_key}"}
+    body = {"email": "pg@example.com", "name": "Zoë 😀", "metadata": {"b": 1.0, "a": [None]}}
+    response = httpx.post(f"{reference_server.base_url}/customers", json=body, headers=headers)
+    created = assert_conforms(response)
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute("SELECT email, name, metadata::text FROM customers WHERE id = %s", (created["id"],))
+        assert row.fetchone() == (body["email"], body["name"], '{"b":1.0,"a":[null]}')
+    assert not reference_server.db_path.exists()
+
+
+def test_db_upgrade_keys_and_revocation_through_the_cli(
+    reference_server: ReferenceServer,
+    pg_url: str,  # noqa: F811
+) -> None:
+    upgrade = billing_kit(["db", "upgrade", "--db", pg_url])
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "schema up to date: postgresql://" in upgrade.stdout
+    secret = create_key("sandbox", reference_server.data_dir, pg_url)
+    listed = billing_kit(["keys", "list", "--db", pg_url])
+    assert f"sk_test_…{secret[-4:]}" in listed.stdout
+    assert secret not in listed.stdout
+    url = f"{reference_server.base_url}/customers"
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert httpx.post(url, json={"email": "k@example.com"}, headers=headers).status_code == 201
+    key_id = next(line.split()[0] for line in listed.stdout.splitlines() if secret[-4:] in line)
+    revoked = billing_kit(["keys", "revoke", key_id, "--db", pg_url])
+    assert revoked.returncode == 0, revoked.stderr
+    assert httpx.post(url, json={"email": "k@example.com"}, headers=headers).status_code == 401
+
+
+def test_billing_db_url_in_the_environment_selects_postgresql(
+    reference_server: ReferenceServer,
+    pg_url: str,  # noqa: F811
+) -> None:
+    before = count(pg_url, "SELECT count(*) FROM api_keys")
+    env = {**os.environ, "BILLING_DB_URL": pg_url}
+    done = subprocess.run(
+        [BILLING_KIT, "keys", "create", "--env", "live"], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert count(pg_url, "SELECT count(*) FROM api_keys") == before + 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://postgres:pw-e6@127.0.0.1:1/x", "postgresql://postgres@127.0.0.1:5432/billing_missing_e6"],
+    ids=["refused", "no-such-database"],
+)
+def test_an_unusable_database_is_one_error_line_exit_2(url: str, tmp_path: Path) -> None:
+    for args in (["db", "upgrade"], ["keys", "list"], ["serve", "--port", "0"]):
+        done = billing_kit([*args, "--db", url, "--data-dir", str(tmp_path)])
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert done.stderr.startswith("Error: cannot connect to postgresql://"), done.stderr
+        assert done.stderr.count("\n") == 1
+        assert "Traceback" not in done.stderr
+        assert "pw-e6" not in done.stderr
