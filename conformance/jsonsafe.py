@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from itertools import accumulate
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 MAX_DEPTH = 512

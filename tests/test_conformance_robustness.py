@@ -22,6 +22,7 @@ MISBEHAVING = r"""
 import socket, sys, threading, time
 mode, port = sys.argv[1], int(sys.argv[2])
 BIG = 50 * 1024 * 1024
+CREATED = b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
 
 def read_request(conn):
     data = b""
@@ -44,7 +45,8 @@ def read_request(conn):
     return head
 
 def answer(conn, status, body, ctype=b"application/json", extra=b""):
-    conn.sendall(b"HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (status, ctype, len(body), extra) + body)
+    head = b"HTTP/1.1 %d X\r\nContent-Type: %s\r\n" % (status, ctype)
+    conn.sendall(head + b"Content-Length: %d\r\n%s\r\n" % (len(body), extra) + body)
 
 state = {"n": 0}
 
@@ -61,10 +63,10 @@ def handle(conn):
                 conn.sendall(b"\x00\xffTHIS IS NOT HTTP\r\n\r\n")
                 return
             elif mode == "close-mid":
-                conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"id\": \"cus_")
+                conn.sendall(CREATED + b"Content-Length: 1000\r\n\r\n{\"id\": \"cus_")
                 return
             elif mode == "huge":
-                conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % BIG)
+                conn.sendall(CREATED + b"Content-Length: %d\r\n\r\n" % BIG)
                 conn.sendall(b"[" + b"1," * (1024 * 1024))
                 return
             elif mode == "deep":

@@ -48,7 +48,10 @@ def must_breaks_rejected(ctx: CheckContext) -> None:
 
 def _odd_headers(exchange: Exchange) -> bool:
     """Headers an HTTP server may refuse before the application sees them (ERR-3's exception)."""
-    return any(len(v) > 4096 or not v.isascii() or not v.isprintable() for _, v in exchange.request.headers)
+    headers = exchange.request.headers
+    if sum(len(k) + len(v) + 4 for k, v in headers) > 8192:
+        return True
+    return any(not v.isascii() or not v.isprintable() for _, v in headers)
 
 
 def _long_strings(value: Any) -> Iterator[str]:
@@ -78,7 +81,7 @@ def problem_issues(exchange: Exchange) -> Iterator[tuple[str, str, str]]:
             )
             break
     if response.media_type != PROBLEM_TYPE:
-        if not (_odd_headers(exchange) and not response.is_json):
+        if not _odd_headers(exchange):
             yield "not problem+json", PROBLEM_TYPE, response.header("content-type") or "no Content-Type"
         return
     body = response.json
