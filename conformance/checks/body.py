@@ -64,6 +64,8 @@ def run_cases(ctx: CheckContext, cases: list[tuple[Case, Exchange | None]]) -> N
             continue
         exchange = given if given is not None else send(ctx, case)
         answered.setdefault(case.clause, 0)
+        if not exchange.ok:
+            continue  # a 5xx, a hang or a dropped connection: ERR-2's business, judged once
         if corpora.judge_case(ctx, case, exchange):
             answered[case.clause] += 1
             if case.clause == "REQ-TEXT-1" and exchange.created:
