@@ -24,7 +24,7 @@ from tests.support.pg import count, pg_url  # noqa: F401
 from tests.support.reference import ReferenceServer, create_key, start_reference_server
 
 pytestmark = pytest.mark.postgres
-BODY = {"email": "shared@example.com", "name": "Shared", "metadata": {"plan": "pro"}}
+BODY: dict[str, object] = {"email": "shared@example.com", "name": "Shared", "metadata": {"plan": "pro"}}
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ async def _post_all(cluster: Cluster, bodies: list[dict[str, object]], headers: 
 
 def test_fifty_concurrent_creates_with_one_key_over_both_make_one_customer(cluster: Cluster) -> None:
     key = secrets.token_hex(16)
-    body = {**BODY, "external_id": key}
+    body: dict[str, object] = {**BODY, "external_id": key}
     headers = {"Authorization": f"Bearer {cluster.sandbox_key}", "Idempotency-Key": key}
     responses = asyncio.run(_post_all(cluster, [body] * 50, headers))
     for response in responses:
