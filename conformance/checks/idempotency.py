@@ -1,0 +1,205 @@
+"""IDEM-1..4: idempotent retries with the `Idempotency-Key` header (SHOULD level).
+
+Every key comes from the run's nonce, never from the seed, so two runs (or two
+checks of one run) never share one. What a case needs more than one request to
+show is reproduced with `billing-kit check --only IDEM-n --seed N`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from conformance.checks import check
+from conformance.context import API, LIVE, CheckContext, Inconclusive, describe
+from conformance.model import Exchange
+from conformance.reproduce import rerun_command
+
+HEADER = "Idempotency-Key"
+CONCURRENT = 50
+CONFLICT_STATUSES = (409, 422)
+
+
+def idem_key(ctx: CheckContext, label: str, length: int | None = None) -> str:
+    """A key unique to this run and label, padded to `length` characters when given."""
+    key = f"{ctx.nonce}-{label}"
+    if length is None:
+        return key
+    return (key + "-" + "x" * length)[:length] if length > len(key) else key[-length:]
+
+
+def post_with_key(ctx: CheckContext, body: dict[str, Any], key: str, auth: str = API) -> Exchange:
+    return ctx.post(body, headers=[(HEADER, key)], auth=auth)
+
+
+def created_id(exchange: Exchange) -> str | None:
+    body = exchange.json_body()
+    if exchange.created and isinstance(body, dict) and isinstance(body.get("id"), str):
+        return str(body["id"])
+    return None
+
+
+def first_create(ctx: CheckContext, body: dict[str, Any], key: str, auth: str = API) -> tuple[Exchange, str]:
+    """The first request of a case: a valid create that must succeed for the case to say anything."""
+    exchange = ctx.require_answer(post_with_key(ctx, body, key, auth))
+    customer = created_id(exchange)
+    if customer is None:
+        raise Inconclusive(f"a valid create with an {HEADER} was not accepted ({describe(exchange)})")
+    return exchange, customer
+
+
+def warn(ctx: CheckContext, clause: str, message: str, exchange: Exchange | None, expected: str, actual: str) -> None:
+    ctx.violation(
+        clause,
+        message,
+        expected=expected,
+        actual=actual,
+        exchange=exchange,
+        reproduce=rerun_command(ctx.config, clause),
+    )
+
+
+def answer(exchange: Exchange) -> str:
+    customer = created_id(exchange)
+    return f"{describe(exchange)}, id {customer}" if customer else describe(exchange)
+
+
+@check("IDEM-1", order=60)
+def replay(ctx: CheckContext) -> None:
+    """The same key and body again: the first response replayed (same status, same id)."""
+    key = idem_key(ctx, "replay")
+    body = {"email": f"idem-replay-{ctx.nonce}@example.com", "name": "Replay"}
+    first, customer = first_create(ctx, body, key)
+    again = ctx.require_answer(post_with_key(ctx, body, key))
+    if again.status != first.status or created_id(again) != customer:
+        warn(
+            ctx,
+            "IDEM-1",
+            "a retry with the same Idempotency-Key and body was not a replay",
+            again,
+            f"HTTP {first.status}, id {customer}",
+            answer(again),
+        )
+
+
+@check("IDEM-2", order=60)
+def different_body(ctx: CheckContext) -> None:
+    """The same key with a different body: 409 or 422, and no customer created."""
+    key = idem_key(ctx, "conflict")
+    body = {"email": f"idem-conflict-{ctx.nonce}@example.com", "name": "First"}
+    _, customer = first_create(ctx, body, key)
+    other = ctx.require_answer(post_with_key(ctx, {**body, "name": "Second"}, key))
+    if other.created or other.status not in CONFLICT_STATUSES:
+        how = "a new customer" if created_id(other) not in (None, customer) else "not 409 or 422"
+        warn(
+            ctx,
+            "IDEM-2",
+            f"the same Idempotency-Key with a different body: {how}",
+            other,
+            " or ".join(map(str, CONFLICT_STATUSES)),
+            answer(other),
+        )
+
+
+@check("IDEM-3", order=60)
+def concurrent_retries(ctx: CheckContext) -> None:
+    """Concurrent requests with one key: exactly one customer, each answer a replayed 201 or a 409."""
+    key = idem_key(ctx, "concurrent")
+    body = {"email": f"idem-concurrent-{ctx.nonce}@example.com"}
+    barrier = threading.Barrier(CONCURRENT, timeout=ctx.config.timeout)
+
+    def send(_: int) -> Exchange:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        return post_with_key(ctx, body, key)
+
+    with ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
+        exchanges = list(pool.map(send, range(CONCURRENT)))
+    answered = [e for e in exchanges if e.ok]
+    if not answered:
+        raise Inconclusive("no usable answer to the concurrent requests; see ERR-2")
+    ids = {customer for e in answered if (customer := created_id(e))}
+    if len(ids) > 1:
+        warn(
+            ctx,
+            "IDEM-3",
+            f"{CONCURRENT} concurrent requests with one Idempotency-Key created {len(ids)} customers",
+            next(e for e in answered if e.created),
+            "exactly one id",
+            f"{len(ids)} distinct ids",
+        )
+    odd = [e for e in answered if not (e.status == 409 or (e.status == 201 and created_id(e) in ids))]
+    if odd:
+        warn(
+            ctx,
+            "IDEM-3",
+            f"{len(odd)} of {CONCURRENT} concurrent requests got neither the replayed 201 nor a 409",
+            odd[0],
+            "201 (the same id) or 409",
+            answer(odd[0]),
+        )
+
+
+@check("IDEM-3", order=61)
+def failed_request_not_recorded(ctx: CheckContext) -> None:
+    """A request that failed validation is not recorded: the corrected retry with the same key succeeds."""
+    key = idem_key(ctx, "corrected")
+    failed = ctx.require_answer(post_with_key(ctx, {"name": "No email yet"}, key))
+    if failed.created or not 400 <= (failed.status or 0) < 500:
+        raise Inconclusive(f"a body without email was not rejected ({describe(failed)}); see REQ-EMAIL-1")
+    corrected = ctx.require_answer(post_with_key(ctx, {"email": f"idem-corrected-{ctx.nonce}@example.com"}, key))
+    if created_id(corrected) is None:
+        warn(
+            ctx,
+            "IDEM-3",
+            "the corrected retry of a rejected request was refused: the failure was recorded",
+            corrected,
+            "201",
+            answer(corrected),
+        )
+
+
+@check("IDEM-3", order=61)
+def key_length(ctx: CheckContext) -> None:
+    """A key of the spec's maxLength is accepted; one character more is rejected."""
+    limit = ctx.contract.idempotency_key_max_length
+    for length, accept in ((limit, True), (limit + 1, False)):
+        key = idem_key(ctx, f"length{length}", length)
+        exchange = ctx.require_answer(post_with_key(ctx, {"email": f"idem-len{length}-{ctx.nonce}@example.com"}, key))
+        if accept and not exchange.created:
+            ctx.violation(
+                "IDEM-3",
+                f"an Idempotency-Key of {length} characters (the spec's maxLength) refused",
+                expected="201",
+                actual=describe(exchange),
+                exchange=exchange,
+            )
+        elif not accept and exchange.created:
+            ctx.violation(
+                "IDEM-3",
+                f"an Idempotency-Key of {length} characters (over the spec's maxLength {limit}) accepted",
+                expected="a 4xx",
+                actual=describe(exchange),
+                exchange=exchange,
+            )
+
+
+@check("IDEM-4", order=62, needs=("api_key", "live_key"))
+def scoped_per_api_key(ctx: CheckContext) -> None:
+    """The same key with a sandbox and a live API key: two independent customers (one live create)."""
+    key = idem_key(ctx, "scope")
+    body = {"email": f"idem-scope-{ctx.nonce}@example.com"}
+    _, sandbox_id = first_create(ctx, body, key, API)
+    live = ctx.require_answer(post_with_key(ctx, body, key, LIVE))
+    live_id = created_id(live)
+    if live_id is None or live_id == sandbox_id:
+        warn(
+            ctx,
+            "IDEM-4",
+            "the same Idempotency-Key under a live key did not make its own customer",
+            live,
+            f"201 with an id other than {sandbox_id}",
+            answer(live),
+        )
