@@ -184,7 +184,7 @@ def _progress_printer(out: Any, tty: bool) -> Any:
 @click.option("--spec", metavar="PATH|URL", help="The spec to check against (default: the bundled one).")
 @click.option("--strict", is_flag=True, help="A WARN (SHOULD broken) fails the run too.")
 @click.option("--seed", type=int, help="Hypothesis seed: the same seed sends the same cases.")
-@click.option("--examples", type=int, help="Hypothesis examples per property.  [default: 20]")
+@click.option("--examples", type=int, help="Hypothesis examples per property.  [default: 50]")
 @click.option("--timeout", type=float, help="Seconds per request.  [default: 5]")
 @click.option("--max-time", type=float, help="Seconds for the whole run; past it exit 2.  [default: 600]")
 @click.option("--clock-skew", type=float, help="RES-TIME-2 tolerance in seconds.  [default: 300]")
@@ -235,15 +235,15 @@ def demo(seed: int | None, examples: int | None, report_json: Path | None, html:
 
     try:
         server = reference_server()
-        base_url, api_key = server.__enter__()
+        base_url, api_key, live_key = server.__enter__()
     except DemoError as exc:
         raise CliError(str(exc)) from None
     try:
         opts: dict[str, Any] = {
             "base_url": base_url,
             "api_key": api_key,
-            "live_key": None,
-            "allow_live": False,
+            "live_key": live_key,
+            "allow_live": True,
             "spec": None,
             "strict": False,
             "seed": seed,

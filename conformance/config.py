@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-DEFAULT_EXAMPLES = 20
+DEFAULT_EXAMPLES = 50
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_TIME = 600.0
 DEFAULT_CLOCK_SKEW = 300.0

@@ -33,23 +33,18 @@ def _billing_kit(*args: str) -> list[str]:
 
 
 @contextmanager
-def reference_server() -> Iterator[tuple[str, str]]:
-    """Yield (base URL, sandbox key) of a running reference server; stop it afterwards."""
+def reference_server() -> Iterator[tuple[str, str, str]]:
+    """Yield (base URL, sandbox key, live key) of a running reference server; stop it afterwards.
+
+    The live key lives only in the throwaway data directory, so the demo can judge
+    the clauses that need one (AUTH-1, RES-ENV-1, IDEM-4).
+    """
     from conformance.contract import load_contract
 
     base_path = load_contract().base_path
     with tempfile.TemporaryDirectory(prefix="billing-demo-") as tmp:
         data_dir = Path(tmp)
-        created = subprocess.run(
-            _billing_kit("keys", "create", "--env", "sandbox", "--data-dir", str(data_dir)),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if created.returncode != 0 or not created.stdout.strip():
-            raise DemoError(f"cannot create a key: {(created.stderr or created.stdout).strip()[-300:]}")
-        key = created.stdout.splitlines()[0].strip()
+        key, live_key = (_create_key(data_dir, env) for env in ("sandbox", "live"))
         port = _free_port()
         log = (data_dir / "server.log").open("wb")
         proc = subprocess.Popen(
@@ -61,7 +56,7 @@ def reference_server() -> Iterator[tuple[str, str]]:
         try:
             origin = f"http://127.0.0.1:{port}"
             _wait_until_up(origin, proc, data_dir / "server.log")
-            yield origin + base_path, key
+            yield origin + base_path, key, live_key
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -71,6 +66,19 @@ def reference_server() -> Iterator[tuple[str, str]]:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait(10)
             log.close()
+
+
+def _create_key(data_dir: Path, environment: str) -> str:
+    created = subprocess.run(
+        _billing_kit("keys", "create", "--env", environment, "--data-dir", str(data_dir)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if created.returncode != 0 or not created.stdout.strip():
+        raise DemoError(f"cannot create a {environment} key: {(created.stderr or created.stdout).strip()[-300:]}")
+    return created.stdout.splitlines()[0].strip()
 
 
 def _wait_until_up(origin: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:

@@ -181,3 +181,18 @@ def test_spec_with_other_limits_moves_the_boundaries(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(spec))
     counts = {len(case.value) for case in boundary_cases(load_contract(path)) if case.field == "name"}
     assert counts == {0, 99, 100, 101}
+
+
+@pytest.mark.slow
+def test_demo_checks_the_reference_and_exits_0(tmp_path: Path) -> None:
+    report = tmp_path / "demo.json"
+    proc = subprocess.run(
+        [BILLING_KIT, "demo", "--seed", "1", "--report-json", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    summary = json.loads(report.read_text())["summary"]
+    assert summary["FAIL"] == 0 and summary["WARN"] == 0 and summary["SKIP"] == 0
