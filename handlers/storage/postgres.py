@@ -203,15 +203,18 @@ class PostgresStorage:
     # -- customers --------------------------------------------------------
     def create_customer(self, new: NewCustomer, idempotency: IdempotencyRequest | None = None) -> CreateOutcome:
         with self._conn("create") as conn:
+            if idempotency is None:
+                # One INSERT in autocommit is its own transaction: no BEGIN/COMMIT round trips.
+                return self._create(conn, new, None)
             for _ in range(CLAIM_ATTEMPTS):
                 try:
                     with conn.transaction():
-                        return self._create_in_tx(conn, new, idempotency)
+                        return self._create(conn, new, idempotency)
                 except _ClaimLost:
                     continue
         raise StorageError(f"create failed: the Idempotency-Key claim was lost {CLAIM_ATTEMPTS} times")
 
-    def _create_in_tx(
+    def _create(
         self, conn: psycopg.Connection[TupleRow], new: NewCustomer, idempotency: IdempotencyRequest | None
     ) -> CreateOutcome:
         now = datetime.now(UTC)
