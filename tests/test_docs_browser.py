@@ -1,0 +1,222 @@
+"""The generated reference and the reference server's Swagger UI, rendered by real headless Chromium.
+
+Checks read the DOM, the browser's console log and its network log (Chrome's
+performance log). Screenshots go to `artifacts/docs/` at the repository root
+(git-ignored); `UPDATE_DOCS_SCREENSHOT=1` also refreshes the README's
+`docs/screenshot.png` from the same page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from billing_kit.docs import docs_command
+from billing_kit.docs.render import HTML_NAME
+from conformance.clauses import clauses_for_field
+from conformance.contract import load_contract
+from tests.support.procs import ROOT
+from tests.support.reference import ReferenceServer
+
+pytestmark = pytest.mark.browser
+
+CONTRACT = load_contract()
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ARTIFACTS = ROOT / "artifacts" / "docs"
+README_SCREENSHOT = ROOT / "docs" / "screenshot.png"
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+WIDE = (1440, 1000)
+README_HEIGHT = 1850  # down to the first request fields, their limits and clause badges
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
+    if missing:
+        message = f"{', '.join(missing)} not installed (make sysdeps installs them)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    options.add_argument(f"--user-data-dir={profile}")
+    options.add_argument(f"--window-size={WIDE[0]},{WIDE[1]}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    # Leave the start page (Chromium's new-tab page loads chrome:// resources) before any log is read.
+    driver.get("about:blank")
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("docs")
+    result = CliRunner().invoke(docs_command, ["--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out / HTML_NAME
+
+
+def open_logged(driver: Any, url: str) -> None:
+    """Load `url` with empty console and network logs, so later reads see this page only."""
+    driver.get_log("browser")
+    driver.get_log("performance")
+    driver.set_window_size(*WIDE)
+    driver.get(url)
+
+
+def requested_urls(driver: Any) -> list[str]:
+    """Every URL the page asked for, except `data:` URLs (decoded in place, never fetched)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            url = str(message["params"]["request"]["url"])
+            if not url.startswith("data:"):
+                urls.append(url)
+    return urls
+
+
+def console_errors(driver: Any) -> list[str]:
+    return [str(e["message"]) for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def screenshot(driver: Any, path: Path, height: int | None = None) -> None:
+    """A shot of a WIDE[0]-pixel-wide viewport, `height` tall (default: the whole page)."""
+    if height is None:
+        height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    metrics = {"width": WIDE[0], "height": min(height, 16000), "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def save_screenshots(driver: Any, name: str) -> Path:
+    """The first screen as a reader sees it, and the whole page."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    top = ARTIFACTS / f"{name}.png"
+    screenshot(driver, top, WIDE[1])
+    screenshot(driver, ARTIFACTS / f"{name}-full.png")
+    print(f"screenshots: {top} and {name}-full.png")
+    return top
+
+
+def text(driver: Any, css: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return str(driver.find_element(By.CSS_SELECTOR, css).get_attribute("textContent"))
+
+
+def test_the_generated_page_shows_the_contract(browser: Any, page: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    url = page.as_uri()
+    open_logged(browser, url)
+    for name in CONTRACT.request_fields:
+        block = " ".join(text(browser, f"section[id$='-body'] [data-field='{name}']").split())
+        for clause in clauses_for_field(f"/{name}"):
+            if clause.family == "REQ":
+                assert f"{clause.level.value}{clause.id}" in block.replace(" ", ""), (name, clause.id)
+        if name in CONTRACT.max_lengths:
+            assert f"Maximum string length: {CONTRACT.max_lengths[name]} (Unicode code points)" in block
+        assert browser.find_element(By.CSS_SELECTOR, f"section[id$='-body'] [data-field='{name}']").is_displayed()
+    for name in CONTRACT.response_fields:
+        assert browser.find_element(By.CSS_SELECTOR, f"section[id$='-response'] [data-field='{name}']").is_displayed()
+    environment = " ".join(text(browser, "section[id$='-response'] [data-field='environment']").split())
+    assert "Available options: " + ", ".join(CONTRACT.environments) in environment
+    nullable = " ".join(text(browser, "section[id$='-response'] [data-field='name']").split())
+    assert "string | null" in nullable
+    statuses = [int(e.get_attribute("data-status")) for e in browser.find_elements(By.CSS_SELECTOR, "details.error")]
+    assert statuses == [s for s in CONTRACT.documented_statuses if s >= 400]
+    summaries = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "details.error summary")]
+    assert all(str(s) in summary for s, summary in zip(statuses, summaries, strict=True))
+    curl = text(browser, "aside pre.curl-example")
+    assert "$BILLING_API_KEY" in curl and CONTRACT.server_url in curl
+    for key in CONTRACT.limits:
+        assert browser.find_element(By.CSS_SELECTOR, f"tr[data-limit='{key}']").is_displayed()
+    assert console_errors(browser) == []
+    assert set(requested_urls(browser)) <= {url}
+    save_screenshots(browser, "reference")
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
+        screenshot(browser, README_SCREENSHOT, README_HEIGHT)
+
+
+def test_wide_screens_get_two_columns_and_narrow_ones_one(browser: Any, page: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    open_logged(browser, page.as_uri())
+    fields = browser.find_element(By.CSS_SELECTOR, "section[id$='-body']").rect
+    examples = browser.find_element(By.CSS_SELECTOR, "aside.examples").rect
+    assert examples["x"] >= fields["x"] + fields["width"]  # side by side
+    assert browser.find_element(By.CSS_SELECTOR, "nav.sidebar").is_displayed()
+    browser.set_window_size(700, 1000)
+    time.sleep(0.2)
+    fields = browser.find_element(By.CSS_SELECTOR, "section[id$='-body']").rect
+    examples = browser.find_element(By.CSS_SELECTOR, "aside.examples").rect
+    assert examples["y"] > fields["y"]  # stacked below
+    assert not browser.find_element(By.CSS_SELECTOR, "nav.sidebar").is_displayed()
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+    browser.set_window_size(*WIDE)
+
+
+def test_an_error_example_opens_without_javascript(browser: Any, page: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    open_logged(browser, page.as_uri())
+    first = browser.find_element(By.CSS_SELECTOR, "details.error")
+    example = first.find_element(By.CSS_SELECTOR, "pre.code")
+    assert not example.is_displayed()
+    summary = first.find_element(By.CSS_SELECTOR, "summary")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", summary)
+    summary.click()
+    problem = json.loads(example.text)
+    assert problem["status"] == int(first.get_attribute("data-status"))
+    assert {"type", "title", "status", "detail"} <= set(problem)
+
+
+def test_the_reference_servers_swagger_ui_shows_the_operation(browser: Any, reference_server: ReferenceServer) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    open_logged(browser, f"{reference_server.base_url}/ui/")
+    summary = WebDriverWait(browser, 20).until(
+        expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, ".opblock-post .opblock-summary"))
+    )
+    assert "POST" in summary.text
+    assert "/customers" in summary.text
+    assert CONTRACT.operation["summary"] in summary.text
+    urls = requested_urls(browser)
+    assert urls, "the performance log saw no requests"
+    assert [u for u in urls if not u.startswith(reference_server.origin + "/")] == []
+    assert console_errors(browser) == []
+    save_screenshots(browser, "swagger-ui")
