@@ -117,7 +117,6 @@ def build_app(storage: Storage) -> ASGIApp:
     with warnings.catch_warnings():
         # Connexion imports starlette.testclient, which warns about httpx; the server never uses it.
         warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
-        from connexion import AsyncApp
         from connexion.middleware.context import ContextMiddleware
         from connexion.middleware.exceptions import ExceptionMiddleware
         from connexion.middleware.lifespan import LifespanMiddleware
@@ -126,9 +125,11 @@ def build_app(storage: Storage) -> ASGIApp:
         from connexion.middleware.swagger_ui import SwaggerUIMiddleware
         from connexion.options import SwaggerUIOptions
 
+        from handlers.dispatch import ReferenceApp
+
     spec = contract()
     backend = Backend(storage)
-    app = AsyncApp(
+    app = ReferenceApp(
         __name__,
         middlewares=[
             ServerErrorMiddleware,
@@ -144,7 +145,7 @@ def build_app(storage: Storage) -> ASGIApp:
         base_path=spec.base_path,
         swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
     )
-    return AccessLog(Health(CustomersGuard(app, backend, spec), backend))
+    return AccessLog(Health(CustomersGuard(app, backend, spec, routed=app.routed_entry()), backend))
 
 
 def create_app() -> ASGIApp:

@@ -2,7 +2,8 @@
 
 Minimal on purpose: the guards (handlers/guard.py) have authenticated the key and
 validated the body by the time this runs; here the customer is stored and shaped.
-The 201 is sent only after the storage has committed.
+The 201 is sent only after the storage has committed. It is called as an ASGI app by
+handlers/dispatch.py, with what the guard admitted in the scope.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from connexion.context import scope
-from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from handlers.guard import Admitted, request_info
-from handlers.problems import JSON_TYPE, PROBLEM_TYPE, Problem
+from handlers.problems import JSON_TYPE, Problem, send_json, send_problem
 from handlers.storage.base import Created, Customer, IdempotencyRequest, KeyReused, NewCustomer, Replayed
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+_REPLAYED = [(REPLAYED_HEADER.lower(), "true")]  # lower case on the wire, as Starlette sent it
 
 
 def _timestamp(customer_time: Any) -> str:
@@ -38,11 +39,7 @@ def customer_document(customer: Customer) -> dict[str, Any]:
     }
 
 
-def _problem_response(problem: Problem) -> Response:
-    return Response(problem.body(), problem.status, dict(problem.headers), media_type=PROBLEM_TYPE)
-
-
-async def create_customer() -> Response:
+async def create_customer(scope: Scope, _receive: Receive, send: Send) -> None:
     info = request_info(scope)
     admitted: Admitted = info["admitted"]
     key, request = admitted.api_key, admitted.request
@@ -60,11 +57,13 @@ async def create_customer() -> Response:
     try:
         outcome = await admitted.backend.write(admitted.backend.storage.create_customer, new, idempotency)
     except Problem as problem:
-        return _problem_response(problem)
+        await send_problem(send, problem)
+        return
     if isinstance(outcome, KeyReused):
-        return _problem_response(Problem(409, "This Idempotency-Key was used with a different request body"))
-    headers = {REPLAYED_HEADER: "true"} if isinstance(outcome, Replayed) else {}
+        await send_problem(send, Problem(409, "This Idempotency-Key was used with a different request body"))
+        return
     assert isinstance(outcome, Created | Replayed)
+    headers = _REPLAYED if isinstance(outcome, Replayed) else []
     info["customer"] = outcome.customer.id
     body = json.dumps(customer_document(outcome.customer), ensure_ascii=False).encode("utf-8")
-    return Response(body, 201, headers, media_type=JSON_TYPE)
+    await send_json(send, 201, body, JSON_TYPE, headers)

@@ -76,8 +76,11 @@ def canonical_sha256(body: dict[str, Any]) -> str:
 
 
 class CustomersGuard:
-    def __init__(self, app: ASGIApp, backend: Backend, contract: Contract) -> None:
+    def __init__(self, app: ASGIApp, backend: Backend, contract: Contract, routed: ASGIApp | None = None) -> None:
         self.app = app
+        # Where an admitted request goes: by default `app`, else the inner stack from Connexion's
+        # routing inward (handlers/dispatch.py), past layers with nothing to do for it.
+        self.routed = routed or app
         self.backend = backend
         self.path = contract.base_path + CUSTOMERS_PATH
         self.body_limit = contract.body_bytes_limit
@@ -102,7 +105,7 @@ class CustomersGuard:
         except _Disconnected:
             return
         request_info(scope)["admitted"] = admitted
-        await self.app(scope, _replay(body, receive), send)
+        await self.routed(scope, _replay(body, receive), send)
 
     async def _admit(self, scope: Scope, receive: Receive) -> tuple[Admitted, bytes]:
         if scope["method"] != "POST":
