@@ -92,6 +92,7 @@ class CheckContext:
         self.created: list[CreatedRecord] = []
         self.current: CheckSpec | None = None
         self.live_requests = 0
+        self._created_ids: set[str] = set()
         self._lock = threading.Lock()
         client.on_exchange = self._record
 
@@ -159,7 +160,9 @@ class CheckContext:
         with self._lock:
             self.log.append(exchange)
             body = exchange.json_body()
-            if exchange.created and isinstance(body, dict) and isinstance(body.get("id"), str):
+            created = exchange.created and isinstance(body, dict) and isinstance(body.get("id"), str)
+            if created and body["id"] not in self._created_ids:  # a replay repeats its first id
+                self._created_ids.add(body["id"])
                 env = body.get("environment")
                 key = "live" if exchange.request.key_ref == LIVE else "api"
                 self.created.append(CreatedRecord(body["id"], env if isinstance(env, str) else None, key))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conformance import clauses
 from conformance.checks import checks_for
@@ -35,3 +36,25 @@ def render_listing(fmt: str) -> str:
         for c in row["checks"]:  # type: ignore[attr-defined]
             out.append(f"{'':<22}{c}")
     return "\n".join(out) + "\n"
+
+
+README_START = "<!-- clauses:start -->\n"
+README_END = "<!-- clauses:end -->"
+
+
+def update_readme(path: Path) -> bool:
+    """Replace the README's clause table with the registry's; True when it changed."""
+    text = path.read_text(encoding="utf-8")
+    head, _, rest = text.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    updated = head + README_START + render_listing("markdown") + README_END + tail
+    if updated != text:
+        path.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
+if __name__ == "__main__":
+    import sys
+
+    changed = update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
+    print("README table updated" if changed else "README table already current")

@@ -58,11 +58,12 @@ def test_a_corpus_case_without_expectation_is_refused() -> None:
         )
 
 
-def test_may_cases_only_on_may_clauses_and_reject_cases_never_on_may_clauses() -> None:
+def test_may_clauses_hold_only_may_cases() -> None:
+    # A MUST clause may hold a MAY case (REQ-BODY-1's leading BOM); a MAY clause never expects.
     for name in corpora.corpus_names():
         for case in corpora.load(name):
-            level = clauses.get(case.clause).level
-            assert (case.expect == "may") == (level is clauses.Level.MAY), f"{name}:{case.id}"
+            if clauses.get(case.clause).level is clauses.Level.MAY:
+                assert case.expect == "may", f"{name}:{case.id}"
 
 
 def test_readme_table_is_printed_from_the_registry() -> None:
