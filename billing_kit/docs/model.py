@@ -17,7 +17,7 @@ from billing_kit import __version__
 from billing_kit.docs.curl import curl_command
 from billing_kit.docs.fields import FieldRow, constraints, field_rows, json_text, type_label
 from conformance.clauses import CLAUSES, Clause
-from conformance.contract import CUSTOMERS_PATH, Contract
+from conformance.contract import CUSTOMERS_PATH, Contract, SpecError
 
 METHODS = ("get", "put", "post", "patch", "delete")
 # Which families' field-less clauses belong to which section of the page.
@@ -159,6 +159,13 @@ def _named_examples(contract: Contract, media: dict[str, Any]) -> dict[str, tupl
     return {}
 
 
+def _idempotency_header_name(contract: Contract) -> str | None:
+    try:
+        return str(contract.idempotency_header["name"]).lower()
+    except SpecError:  # a spec without the header: the IDEM clauses sit nowhere
+        return None
+
+
 def _parameter(contract: Contract, raw: dict[str, Any], governed: bool) -> Parameter:
     param = contract.resolve(raw)
     schema = contract.resolve(param.get("schema", {}))
@@ -176,7 +183,7 @@ def _parameter(contract: Contract, raw: dict[str, Any], governed: bool) -> Param
         example=json_text(example) if example is not None else None,
         options=tuple(str(v) for v in schema.get("enum", ())),
     )
-    is_idempotency = governed and str(param["name"]).lower() == str(contract.idempotency_header["name"]).lower()
+    is_idempotency = governed and str(param["name"]).lower() == _idempotency_header_name(contract)
     clauses = _field_less(SECTION_FAMILIES["idempotency"], is_idempotency)
     return Parameter(location=str(param.get("in", "header")), row=row, clauses=clauses)
 

@@ -54,7 +54,9 @@ def render_html(reference: Reference) -> str:
 
 
 def render_markdown(reference: Reference) -> str:
-    return _environment().get_template("reference.md.j2").render(ref=reference)
+    text = _environment().get_template("reference.md.j2").render(ref=reference)
+    # Optional template blocks leave runs of blank lines; Markdown needs at most one.
+    return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def write_docs(contract: Contract, out: Path) -> list[Path]:
