@@ -15,13 +15,14 @@ URL from `$BILLING_DB_URL` (set by `billing-kit serve`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
 import sys
 import time
 import warnings
-from typing import Any
+from typing import Any, TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,6 +36,9 @@ from handlers.storage.base import Storage
 
 HEALTH_PATH = "/healthz"
 access_log = logging.getLogger("billing.access")
+# Set by _configure_logging: request lines are written straight to it (one line-buffered
+# write), skipping the LogRecord that `logging` builds per call, caller lookup included.
+_access_stream: TextIO | None = None
 
 
 class Health:
@@ -98,10 +102,16 @@ class AccessLog:
             line["key"] = info["key"]
         if "customer" in info:
             line["customer"] = info["customer"]
-        access_log.info(json.dumps(line, ensure_ascii=False))
+        text = json.dumps(line, ensure_ascii=False)
+        if _access_stream is None:
+            access_log.info(text)
+            return
+        with contextlib.suppress(OSError, ValueError):  # stdout gone: as logging does, never fail a request
+            _access_stream.write(text + "\n")
 
 
 def _configure_logging() -> None:
+    global _access_stream
     if not access_log.handlers:
         # UTF-8 whatever the locale, so `sk_test_…abcd` is printed as such.
         stream = open(sys.stdout.fileno(), "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)  # noqa: SIM115
@@ -110,6 +120,7 @@ def _configure_logging() -> None:
         access_log.addHandler(handler)
         access_log.setLevel(logging.INFO)
         access_log.propagate = False
+        _access_stream = stream
 
 
 def build_app(storage: Storage) -> ASGIApp:
