@@ -184,7 +184,10 @@ def test_wide_screens_get_two_columns_and_narrow_ones_one(browser: Any, page: Pa
     examples = browser.find_element(By.CSS_SELECTOR, "aside.examples").rect
     assert examples["y"] > fields["y"]  # stacked below
     assert not browser.find_element(By.CSS_SELECTOR, "nav.sidebar").is_displayed()
-    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+    for width in (700, 420):  # a tablet and a phone: nothing wider than the screen
+        browser.set_window_size(width, 1000)
+        time.sleep(0.2)
+        assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), width
     browser.set_window_size(*WIDE)
 
 
