@@ -13,6 +13,8 @@ import yaml
 from click.testing import CliRunner
 
 from billing_kit.docs import docs_command
+from billing_kit.docs.fields import constraints, type_label
+from billing_kit.docs.model import limit
 from billing_kit.docs.render import HTML_NAME, MARKDOWN_NAME
 from conformance.clauses import CLAUSES, clauses_for_field
 from conformance.contract import bundled_spec_bytes, load_contract
@@ -55,8 +57,8 @@ def test_every_field_option_limit_and_status_is_on_both_pages(bundled_docs: tupl
         for name in [*CONTRACT.request_fields, *CONTRACT.response_fields]:
             assert name in text
         assert options in text
-        for limit in set(CONTRACT.max_lengths.values()):
-            assert f"Maximum string length: {limit} (Unicode code points)" in text
+        for max_length in set(CONTRACT.max_lengths.values()):
+            assert f"Maximum string length: {max_length} (Unicode code points)" in text
         for status in CONTRACT.documented_statuses:
             assert str(status) in text
         for prefix, environment in CONTRACT.key_prefixes.items():
@@ -177,3 +179,43 @@ def test_docs_runs_in_under_a_second(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
     print(f"billing-kit docs: best {min(timings) * 1000:.0f} ms of {[round(t * 1000) for t in timings]} ms")
     assert min(timings) < 1.0
+
+
+def _no_refs(node: Any) -> Any:
+    return node
+
+
+@pytest.mark.parametrize(
+    ("schema", "label"),
+    [
+        ({"type": "string", "format": "email"}, "string<email>"),
+        ({"type": "string", "nullable": True}, "string | null"),
+        ({"type": "string", "enum": ["live", "sandbox"]}, "enum<string>"),
+        ({"type": "array", "items": {"type": "object"}}, "object[]"),
+        ({"type": "integer", "format": "int64", "nullable": True}, "integer<int64> | null"),
+    ],
+)
+def test_type_labels_use_the_seed_pages_notation(schema: dict[str, Any], label: str) -> None:
+    assert type_label(schema, _no_refs) == label
+
+
+def test_constraints_name_their_unit() -> None:
+    schema = {"type": "string", "minLength": 1, "maxLength": 9, "x-length-unit": "unicode-code-points"}
+    assert constraints(schema) == (
+        "Minimum string length: 1 (Unicode code points)",
+        "Maximum string length: 9 (Unicode code points)",
+    )
+    assert constraints({"type": "integer", "minimum": 400, "maximum": 599}) == ("Required range: 400 <= x <= 599",)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "label", "text"),
+    [
+        ("body_bytes", 1048576, "Body size", "1 MiB (1,048,576 bytes)"),
+        ("body_bytes", 1000, "Body size", "1,000 bytes"),
+        ("header_timeout_seconds", 10, "Header timeout", "10 s"),
+        ("nesting_depth", 32, "Nesting depth", "32"),
+    ],
+)
+def test_limits_read_as_sentences(key: str, value: int, label: str, text: str) -> None:
+    assert (limit(key, value).label, limit(key, value).value) == (label, text)

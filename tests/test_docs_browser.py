@@ -150,7 +150,12 @@ def test_the_generated_page_shows_the_contract(browser: Any, page: Path) -> None
             assert f"Maximum string length: {CONTRACT.max_lengths[name]} (Unicode code points)" in block
         assert browser.find_element(By.CSS_SELECTOR, f"section[id$='-body'] [data-field='{name}']").is_displayed()
     for name in CONTRACT.response_fields:
-        assert browser.find_element(By.CSS_SELECTOR, f"section[id$='-response'] [data-field='{name}']").is_displayed()
+        css = f"section[id$='-response'] [data-field='{name}']"
+        assert browser.find_element(By.CSS_SELECTOR, css).is_displayed()
+        block = text(browser, css).replace(" ", "").replace("\n", "")
+        for clause in clauses_for_field(f"/{name}"):
+            if clause.family == "RES":
+                assert f"{clause.level.value}{clause.id}" in block, (name, clause.id)
     environment = " ".join(text(browser, "section[id$='-response'] [data-field='environment']").split())
     assert "Available options: " + ", ".join(CONTRACT.environments) in environment
     nullable = " ".join(text(browser, "section[id$='-response'] [data-field='name']").split())
