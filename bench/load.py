@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.procstat import tree_cpu_seconds
+from bench.procstat import tree_cpu_split
 
 LUA_SCRIPT = Path(__file__).parent / "post.lua"
 MARKER = "BENCH_JSON "
@@ -32,6 +32,7 @@ class Sample:
     p50_us: int
     p99_us: int
     server_cpu_s: float
+    main_thread_cpu_s: float  # the event loop's share of server_cpu_s
 
     @property
     def rps(self) -> float:
@@ -41,8 +42,17 @@ class Sample:
     def cpu_us_per_request(self) -> float:
         return self.server_cpu_s / self.requests * 1e6 if self.requests else float("nan")
 
+    @property
+    def loop_cpu_us_per_request(self) -> float:
+        return self.main_thread_cpu_s / self.requests * 1e6 if self.requests else float("nan")
+
     def as_dict(self) -> dict[str, float]:
-        return {**asdict(self), "rps": self.rps, "cpu_us_per_request": self.cpu_us_per_request}
+        return {
+            **asdict(self),
+            "rps": self.rps,
+            "cpu_us_per_request": self.cpu_us_per_request,
+            "loop_cpu_us_per_request": self.loop_cpu_us_per_request,
+        }
 
 
 def wrk_path() -> str:
@@ -65,9 +75,9 @@ def run_wrk(url: str, key: str, body: str, settings: LoadSettings, server_pid: i
         url,
     ]
     env = {**os.environ, "BENCH_KEY": key, "BENCH_BODY": body}
-    cpu_before = tree_cpu_seconds(server_pid)
+    cpu_before, main_before = tree_cpu_split(server_pid)
     done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, timeout=settings.seconds + 60)
-    cpu_after = tree_cpu_seconds(server_pid)
+    cpu_after, main_after = tree_cpu_split(server_pid)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith(MARKER)), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
@@ -80,4 +90,5 @@ def run_wrk(url: str, key: str, body: str, settings: LoadSettings, server_pid: i
         p50_us=int(data["p50_us"]),
         p99_us=int(data["p99_us"]),
         server_cpu_s=cpu_after - cpu_before,
+        main_thread_cpu_s=main_after - main_before,
     )

@@ -21,6 +21,7 @@ def summarise(samples: list[Sample]) -> dict[str, float]:
         "p50_us": statistics.median(s.p50_us for s in samples),
         "p99_us": statistics.median(s.p99_us for s in samples),
         "cpu_us_per_request": statistics.median(s.cpu_us_per_request for s in samples),
+        "loop_cpu_us_per_request": statistics.median(s.loop_cpu_us_per_request for s in samples),
         "errors": sum(s.errors for s in samples),
         "requests": sum(s.requests for s in samples),
     }
@@ -46,19 +47,19 @@ def _seconds(entry: dict[str, Any]) -> str:
 def server_table(servers: list[dict[str, Any]], previous: dict[str, Any] | None) -> list[str]:
     before = {s["name"]: s for s in (previous or {}).get("servers", []) if "median" in s}
     lines = [
-        "| server | req/s | × floor | p50 | p99 | server CPU / request | × floor CPU | errors |"
+        "| server | req/s | × floor | p50 | p99 | server CPU / request | × floor CPU | of which event loop | errors |"
         + (" req/s last run |" if before else ""),
-        "|---|---|---|---|---|---|---|---|" + ("---|" if before else ""),
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if before else ""),
     ]
     for s in servers:
         if "median" not in s:
-            lines.append(f"| {s['label']} | {s['status']} | | | | | | |" + (" |" if before else ""))
+            lines.append(f"| {s['label']} | {s['status']} | | | | | | | |" + (" |" if before else ""))
             continue
         m = s["median"]
         row = (
             f"| {s['label']} | {m['rps']:.0f} | {s.get('x_floor_rps', float('nan')):.2f} | {_ms(m['p50_us'])} "
             f"| {_ms(m['p99_us'])} | {m['cpu_us_per_request']:.0f} µs | {s.get('x_floor_cpu', float('nan')):.2f} "
-            f"| {m['errors']} |"
+            f"| {m['loop_cpu_us_per_request']:.0f} µs | {m['errors']} |"
         )
         if before:
             old = before.get(s["name"])
@@ -93,7 +94,8 @@ def render(results: dict[str, Any], previous: dict[str, Any] | None) -> str:
     m, s = results["machine"], results["settings"]
     head = [
         f"Machine: {m['cpu_model']}, {m['cores']} cores, Python {m['python']}, Linux {m['kernel']}; {results['date']}; "
-        f"load average {m['loadavg_at_start']:.2f} at start, {results.get('loadavg_at_end', float('nan')):.2f} at end",
+        f"load average {m['loadavg_at_start']:.2f} at start, {results.get('loadavg_at_end', float('nan')):.2f} at end; "
+        f"checkout {m.get('checkout', '?')}",
         f"Load: wrk {s['threads']} threads, {s['connections']} connections, POST {s['body_bytes']} bytes; "
         f"{s['rounds']} rounds × {s['seconds']:g} s per server, interleaved; medians over rounds.",
         "",

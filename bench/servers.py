@@ -38,6 +38,7 @@ class ServerKind:
     ready_path: str = "/"
     needs_module: str | None = None  # skipped, with the reason shown, when it cannot be imported
     postgres: bool = False  # runs on a bench database created (and dropped) for the run
+    default: bool = True  # in the default run (the ablation variants are asked for by name)
 
 
 @dataclass
@@ -72,6 +73,16 @@ KINDS: list[ServerKind] = [
     ServerKind("connexion-stock", "Connexion 3.3 AsyncApp, stock", _uvicorn("bench.connexion_stock:create_app")),
     ServerKind("fastapi", "FastAPI + pydantic", _uvicorn("bench.fastapi_app:create_app"), needs_module="fastapi"),
     ServerKind("reference-pg", "reference, 1 worker, PostgreSQL", _serve(1), HEALTH, postgres=True),
+    *(
+        ServerKind(
+            f"abl-{variant.replace('_', '-')}",
+            f"reference app, {variant.replace('_', ' ')} (plain uvicorn)",
+            _uvicorn(f"bench.ablation:{variant}"),
+            HEALTH,
+            default=False,
+        )
+        for variant in ("full", "no_access_log", "no_connexion")
+    ),
 ]
 
 
