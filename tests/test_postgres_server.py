@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+from psycopg import sql
 
 import tests.test_server_contract as contract_tests
 import tests.test_server_curl as curl_tests
 from tests.support.openapi_check import assert_conforms
-from tests.support.pg import count, pg_url  # noqa: F401
+from tests.support.pg import admin_url, count, pg_url, temporary_database  # noqa: F401
 from tests.support.procs import BILLING_KIT
 from tests.support.reference import ReferenceServer, billing_kit, create_key, start_reference_server
 
@@ -100,3 +102,44 @@ def test_an_unusable_database_is_one_error_line_exit_2(url: str, tmp_path: Path)
         assert done.stderr.count("\n") == 1
         assert "Traceback" not in done.stderr
         assert "pw-e6" not in done.stderr
+
+
+def test_a_database_outage_is_503_with_retry_after_and_the_server_recovers(tmp_path: Path) -> None:
+    with temporary_database() as url:
+        name = url.rsplit("/", 1)[1]
+        with start_reference_server(tmp_path, db_url=url) as server:
+            headers = {"Authorization": f"Bearer {server.sandbox_key}"}
+
+            def post() -> httpx.Response:
+                return httpx.post(
+                    f"{server.base_url}/customers", json={"email": "o@example.com"}, headers=headers, timeout=30
+                )
+
+            assert post().status_code == 201
+            _allow_connections(name, False)
+            try:
+                for _ in range(2):  # the first finds its connection cut, the second finds none
+                    response = post()
+                    assert response.status_code == 503, response.text
+                    assert response.headers["retry-after"].isdigit()
+                    assert_conforms(response)
+                assert httpx.get(f"{server.origin}/healthz", timeout=30).status_code == 503
+            finally:
+                _allow_connections(name, True)
+            deadline = time.monotonic() + 30
+            while (status := post().status_code) != 201:
+                assert status == 503
+                assert time.monotonic() < deadline, "the server did not recover"
+                time.sleep(0.2)
+
+
+def _allow_connections(database: str, allowed: bool) -> None:
+    """Cut a database off (as a failover or restart would) or let it back, leaving the shared server up."""
+    with psycopg.connect(admin_url(), autocommit=True) as admin:
+        identifier = sql.Identifier(database)
+        admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(identifier, sql.Literal(allowed)))
+        if not allowed:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            )

@@ -51,7 +51,10 @@ from handlers.storage.schema import SCHEMA_VERSION
 POOL_MIN = 2
 POOL_MAX = 8
 CONNECT_TIMEOUT_SECONDS = 5
-CHECKOUT_TIMEOUT_SECONDS = 10
+# A healthy pool never makes a write thread wait (one connection per thread); a wait means
+# the database is being reconnected, and a prompt 503 + Retry-After beats a held client.
+CHECKOUT_TIMEOUT_SECONDS = 2
+OPEN_TIMEOUT_SECONDS = 10
 # Any constant shared by all processes: two `serve` starting together upgrade one at a time.
 UPGRADE_LOCK_ID = 0x62696C6C  # "bill"
 # A lost claim is retried once the winner committed; a third loss means something else is wrong.
@@ -176,7 +179,7 @@ class PostgresStorage:
             open=False,
         )
         try:
-            self._pool.open(wait=True, timeout=CHECKOUT_TIMEOUT_SECONDS)
+            self._pool.open(wait=True, timeout=OPEN_TIMEOUT_SECONDS)
         except PoolTimeout as exc:
             self._pool.close()
             raise StorageError(f"cannot open a connection pool on {redact(url)}: {_one_line(exc, url)}") from None
