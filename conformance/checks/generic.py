@@ -33,6 +33,7 @@ from conformance.contract import CUSTOMERS_PATH
 from conformance.model import Exchange
 
 if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
     from schemathesis.generation.case import Case as SchemathesisCase
 
     Case = SchemathesisCase[Any]
@@ -154,7 +155,7 @@ def plan(ctx: CheckContext) -> list[Planned]:
     return planned
 
 
-def draw(strategy: Any, examples: int, seed: int) -> list[Case]:
+def draw(strategy: SearchStrategy[Any], examples: int, seed: int) -> list[Case]:
     """`examples` seeded values of `strategy`, generated only (nothing fails, so nothing shrinks)."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
