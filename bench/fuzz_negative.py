@@ -40,7 +40,8 @@ class Figures:
     dropped: int = 0  # connection errors and timeouts: ERR-2 failures
     statuses: Counter[int] = field(default_factory=Counter)
     server_errors: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # in all, generation included
+    request_seconds: float = 0.0  # waiting for answers only
 
     @property
     def five_xx(self) -> int:
@@ -56,9 +57,17 @@ class Figures:
             "five_xx": self.five_xx,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "seconds": round(self.seconds, 2),
-            "requests_per_second": round(self.sent / self.seconds, 1) if self.seconds else None,
+            "request_seconds": round(self.request_seconds, 2),
+            "mean_request_ms": round(1000 * self.request_seconds / self.sent, 2) if self.sent else None,
             "server_errors": self.server_errors[:5],
         }
+
+
+def _collector(into: list[Any]) -> Any:
+    def collect(case: Any) -> None:
+        into.append(case)
+
+    return collect
 
 
 def _cases(count: int, seed: int) -> Iterator[Any]:
@@ -74,13 +83,15 @@ def _cases(count: int, seed: int) -> Iterator[Any]:
     batch_seed = seed
     while produced < count:
         batch: list[Any] = []
+        collect = _collector(batch)
+
         run = settings(
             max_examples=min(BATCH, count - produced),
             database=None,
             deadline=None,
             phases=[Phase.generate],
             suppress_health_check=list(HealthCheck),
-        )(given(strategy)(batch.append))
+        )(given(strategy)(collect))
         hypothesis_seed(batch_seed)(run)()
         if not batch:
             return
@@ -96,6 +107,7 @@ def fuzz(base_url: str, key: str, count: int, seed: int, timeout: float = 30.0) 
     started = time.perf_counter()
     with requests.Session() as session:
         for case in _cases(count, seed):
+            sent_at = time.perf_counter()
             try:
                 response = case.call(
                     base_url=base_url, session=session, headers={"Authorization": f"Bearer {key}"}, timeout=timeout
@@ -108,6 +120,7 @@ def fuzz(base_url: str, key: str, count: int, seed: int, timeout: float = 30.0) 
                 figures.server_errors.append({"error": type(exc).__name__, "curl": case.as_curl_command()[:500]})
                 session.close()
                 continue
+            figures.request_seconds += time.perf_counter() - sent_at
             figures.sent += 1
             figures.statuses[response.status_code] += 1
             if response.status_code >= 500:
@@ -130,7 +143,8 @@ def _print(figures: Figures) -> None:
     data = figures.as_dict()
     statuses = ", ".join(f"{k}: {v}" for k, v in data["statuses"].items())
     print(f"negative fuzzing, seed {figures.seed}: {figures.sent} requests sent in {data['seconds']}s")
-    print(f"  ({data['requests_per_second']}/s; {figures.unsendable} cases no HTTP client can send were skipped)")
+    print(f"  (answers took {data['request_seconds']}s, {data['mean_request_ms']} ms each; the rest is generation)")
+    print(f"  {figures.unsendable} cases no HTTP client can send were skipped")
     print(f"  statuses: {statuses}")
     print(f"  5xx: {figures.five_xx}   dropped connections: {figures.dropped}")
     for error in figures.server_errors[:5]:
