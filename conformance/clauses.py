@@ -2,18 +2,26 @@
 
 Each clause of CONTRACT.md lives here once: its id, level (RFC 2119), a short
 title, the requirement quoted from the contract, and the request or response
-fields it governs (JSON pointers, for the docs). Checks attach themselves to
+fields it governs (JSON pointers, for the docs). Where the requirement names a
+value the spec holds (a length limit, the id prefix, the environments), the text
+has a `{placeholder}` filled from the spec in use by `for_contract`, so a spec
+with other limits gets requirements that say so. Checks attach themselves to
 clauses with `conformance.checks.check(...)`; a test proves that every clause has
 a check and every check a clause.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
+import re
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conformance.contract import Contract
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     MUST = "MUST"
     SHOULD = "SHOULD"
     MAY = "MAY"
@@ -31,16 +39,43 @@ class Clause:
     def family(self) -> str:
         return self.id.split("-")[0]
 
+    def render(self, contract: Contract) -> Clause:
+        """This clause with its requirement's placeholders filled from `contract`."""
+        values = spec_values(contract)
+        # Only known names are placeholders: requirements also quote JSON such as `{}`.
+        text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), self.requirement)
+        return replace(self, requirement=text)
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)\}")
+
+
+def _code(values: list[str]) -> str:
+    return ", ".join(f"`{v}`" for v in values)
+
+
+def spec_values(contract: Contract) -> dict[str, str]:
+    """The values requirement texts quote, read from the spec in use."""
+    limits = sorted(set(contract.max_lengths.values())) or [0]
+    prefix_rule = "; ".join(f"a key starting `{p}` acts in environment `{e}`" for p, e in contract.key_prefixes.items())
+    return {
+        "key_prefix_rule": prefix_rule[0].upper() + prefix_rule[1:] + ".",
+        "length_fields": " and ".join(f"`{name}`" for name in contract.max_lengths),
+        "max_length": " or ".join(str(n) for n in limits),
+        "max_length_plus_1": " or ".join(str(n + 1) for n in limits),
+        "id_prefix": contract.id_prefix,
+        "response_fields": _code(contract.response_fields),
+        "environments": _code(contract.environments),
+        "idempotency_key_max": str(contract.idempotency_key_max_length),
+    }
+
 
 CLAUSES: tuple[Clause, ...] = (
     Clause(
         "AUTH-1",
         Level.MUST,
         "Bearer API key; its prefix sets the environment",
-        (
-            "`Authorization: Bearer <key>`. A key starting `sk_live_` acts in environment `live`; "
-            "`sk_test_` in environment `sandbox`."
-        ),
+        ("`Authorization: Bearer <key>`. {key_prefix_rule}"),
         (),
     ),
     Clause(
@@ -119,11 +154,12 @@ CLAUSES: tuple[Clause, ...] = (
         Level.MUST,
         "String limits count Unicode code points",
         (
-            "`name` and `external_id` are optional strings of at most 256 characters, counted as "
-            "Unicode code points (JSON Schema `maxLength`), not bytes and not UTF-16 units: 256 "
-            "copies of an astral character such as U+1F600 are accepted, 257 are rejected; so are "
-            "256 and 257 plain ASCII characters. A combining sequence counts each code point. The "
-            "empty string is accepted."
+            "{length_fields} are optional strings of at most {max_length} characters, counted "
+            "as Unicode code points (JSON Schema `maxLength`), not bytes and not UTF-16 units: "
+            "{max_length} copies of an astral character such as U+1F600 are accepted, "
+            "{max_length_plus_1} are rejected; so are {max_length} and {max_length_plus_1} plain "
+            "ASCII characters. A combining sequence counts each code point. The empty string is "
+            "accepted."
         ),
         ("/name", "/external_id"),
     ),
@@ -218,9 +254,8 @@ CLAUSES: tuple[Clause, ...] = (
         Level.MUST,
         "201 with every field",
         (
-            "Status 201 for a valid request with a valid key, with all nine fields present: `id`, "
-            "`org_id`, `email`, `name`, `external_id`, `metadata`, `environment`, `created_at`, "
-            "`updated_at`. The page's field list is the contract; its two examples are partial "
+            "Status 201 for a valid request with a valid key, with every field present: "
+            "{response_fields}. The page's field list is the contract; its two examples are partial "
             "illustrations. `name` and `external_id` are `null` when not sent; `metadata` is `{}` "
             "when not sent."
         ),
@@ -231,9 +266,9 @@ CLAUSES: tuple[Clause, ...] = (
         Level.MUST,
         "id is the prefix and letters or digits",
         (
-            "`id` is `cus_` followed by one or more ASCII letters or digits, and nothing else "
+            "`id` is `{id_prefix}` followed by one or more ASCII letters or digits, and nothing else "
             "(match the whole string: Python's `$` also matches before a trailing newline). The "
-            "reference uses `cus_` + 24 lowercase hex digits from a CSPRNG (the page's second "
+            "reference uses `{id_prefix}` + 24 lowercase hex digits from a CSPRNG (the page's second "
             "example)."
         ),
         ("/id",),
@@ -266,7 +301,7 @@ CLAUSES: tuple[Clause, ...] = (
         Level.MUST,
         "environment matches the key",
         (
-            "`environment` is one of the spec's enum (`live`, `sandbox`) and equals the "
+            "`environment` is one of the spec's enum ({environments}) and equals the "
             "environment of the key used (AUTH-1)."
         ),
         ("/environment",),
@@ -275,29 +310,21 @@ CLAUSES: tuple[Clause, ...] = (
         "RES-TIME-1",
         Level.MUST,
         "Timestamps are RFC 3339 with an offset, equal on create",
-        (
-            "`created_at` and `updated_at` are RFC 3339 date-times with an offset; on create they "
-            "are equal."
-        ),
+        ("`created_at` and `updated_at` are RFC 3339 date-times with an offset; on create they are equal."),
         ("/created_at", "/updated_at"),
     ),
     Clause(
         "RES-TIME-2",
         Level.SHOULD,
         "created_at is close to now",
-        (
-            "`created_at` is within 5 minutes of the checker's clock (the tolerance is a flag)."
-        ),
+        ("`created_at` is within 5 minutes of the checker's clock (the tolerance is a flag)."),
         ("/created_at",),
     ),
     Clause(
         "RES-ORG-1",
         Level.MUST,
         "org_id is stable per key",
-        (
-            "`org_id` is a non-empty string, the same for every customer created with the same "
-            "key."
-        ),
+        ("`org_id` is a non-empty string, the same for every customer created with the same key."),
         ("/org_id",),
     ),
     Clause(
@@ -358,9 +385,7 @@ CLAUSES: tuple[Clause, ...] = (
         "IDEM-2",
         Level.SHOULD,
         "Same key, different body: 409 or 422",
-        (
-            "The same key with a different body: 409 or 422 problem, no customer created."
-        ),
+        ("The same key with a different body: 409 or 422 problem, no customer created."),
         (),
     ),
     Clause(
@@ -371,7 +396,7 @@ CLAUSES: tuple[Clause, ...] = (
             "Concurrent requests with the same key create exactly one customer; each gets the "
             "replayed 201 (same `id`) or a 409 saying the first is still in progress. A request "
             "that failed validation is not recorded, so a corrected retry with the same key "
-            "succeeds. A key over 255 characters is rejected."
+            "succeeds. A key over {idempotency_key_max} characters is rejected."
         ),
         (),
     ),
@@ -395,6 +420,12 @@ def get(clause_id: str) -> Clause:
     return BY_ID[clause_id.upper()]
 
 
-def clauses_for_field(pointer: str) -> list[Clause]:
-    """Clauses that govern one field, for the docs' field tables."""
-    return [clause for clause in CLAUSES if pointer in clause.fields]
+def for_contract(contract: Contract) -> tuple[Clause, ...]:
+    """Every clause, its requirement rendered for the spec in use."""
+    return tuple(clause.render(contract) for clause in CLAUSES)
+
+
+def clauses_for_field(pointer: str, contract: Contract | None = None) -> list[Clause]:
+    """Clauses that govern one field, for the docs' field tables (rendered when given a contract)."""
+    chosen = [clause for clause in CLAUSES if pointer in clause.fields]
+    return [clause.render(contract) for clause in chosen] if contract is not None else chosen

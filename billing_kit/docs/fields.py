@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.clauses import Clause, clauses_for_field
+from conformance.contract import Contract
 
 # `x-length-unit` values the spec may use, as a reader says them.
 LENGTH_UNITS = {
@@ -101,6 +102,7 @@ def field_rows(
     clause_families: tuple[str, ...] = (),
     prefix: str = "",
     depth: int = 0,
+    contract: Contract | None = None,
 ) -> list[FieldRow]:
     """One row per property, depth-first; arrays of objects and nested objects add child rows."""
     rows: list[FieldRow] = []
@@ -108,7 +110,7 @@ def field_rows(
     for name, raw in schema.get("properties", {}).items():
         prop = resolve(raw)
         pointer = f"{prefix}/{name}"
-        governing = tuple(c for c in clauses_for_field(pointer) if c.family in clause_families)
+        governing = tuple(c for c in clauses_for_field(pointer, contract) if c.family in clause_families)
         rows.append(
             FieldRow(
                 name=pointer.lstrip("/").replace("/", "."),
@@ -128,5 +130,5 @@ def field_rows(
         child = resolve(prop.get("items", {})) if prop.get("type") == "array" else prop
         if child.get("properties"):
             child_prefix = f"{pointer}[]" if prop.get("type") == "array" else pointer
-            rows.extend(field_rows(child, resolve, clause_families, child_prefix, depth + 1))
+            rows.extend(field_rows(child, resolve, clause_families, child_prefix, depth + 1, contract))
     return rows

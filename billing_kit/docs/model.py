@@ -16,7 +16,7 @@ from typing import Any
 from billing_kit import __version__
 from billing_kit.docs.curl import curl_command
 from billing_kit.docs.fields import FieldRow, constraints, field_rows, json_text, type_label
-from conformance.clauses import CLAUSES, Clause
+from conformance.clauses import Clause, for_contract
 from conformance.contract import CUSTOMERS_PATH, Contract, SpecError
 
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -134,10 +134,10 @@ def limit(key: str, value: int) -> Limit:
     return Limit(key=key, label=label[:1].upper() + label[1:], value=text)
 
 
-def _field_less(family: str, governed: bool) -> tuple[Clause, ...]:
+def _field_less(contract: Contract, family: str, governed: bool) -> tuple[Clause, ...]:
     if not governed:
         return ()
-    return tuple(c for c in CLAUSES if c.family == family and not c.fields)
+    return tuple(c for c in for_contract(contract) if c.family == family and not c.fields)
 
 
 def _content(node: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
@@ -184,7 +184,7 @@ def _parameter(contract: Contract, raw: dict[str, Any], governed: bool) -> Param
         options=tuple(str(v) for v in schema.get("enum", ())),
     )
     is_idempotency = governed and str(param["name"]).lower() == _idempotency_header_name(contract)
-    clauses = _field_less(SECTION_FAMILIES["idempotency"], is_idempotency)
+    clauses = _field_less(contract, SECTION_FAMILIES["idempotency"], is_idempotency)
     return Parameter(location=str(param.get("in", "header")), row=row, clauses=clauses)
 
 
@@ -285,21 +285,23 @@ def operation(contract: Contract, path: str, method: str, op: dict[str, Any]) ->
         summary=str(op.get("summary", "")),
         description=str(op.get("description", "")).strip(),
         authorizations=authorizations,
-        auth_clauses=_field_less(SECTION_FAMILIES["auth"], governed),
+        auth_clauses=_field_less(contract, SECTION_FAMILIES["auth"], governed),
         parameters=tuple(_parameter(contract, p, governed) for p in op.get("parameters", [])),
         body_content_type=body_type,
         body_required=bool(body.get("required")),
         body_closed=body_schema.get("additionalProperties") is False,
-        body_fields=tuple(field_rows(body_schema, resolve, request_families)),
-        body_clauses=_field_less(SECTION_FAMILIES["request"], governed),
+        body_fields=tuple(field_rows(body_schema, resolve, request_families, contract=contract)),
+        body_clauses=_field_less(contract, SECTION_FAMILIES["request"], governed),
         success_status=int(success_code),
         success_description=str(success.get("description", "")).strip(),
         success_content_type=success_type,
-        response_fields=tuple(field_rows(resolve(success_media.get("schema", {})), resolve, response_families)),
-        response_clauses=_field_less(SECTION_FAMILIES["response"], governed),
+        response_fields=tuple(
+            field_rows(resolve(success_media.get("schema", {})), resolve, response_families, contract=contract)
+        ),
+        response_clauses=_field_less(contract, SECTION_FAMILIES["response"], governed),
         errors=errors,
         problem_fields=tuple(field_rows(problem_schema, resolve)),
-        error_clauses=_field_less(SECTION_FAMILIES["errors"], governed),
+        error_clauses=_field_less(contract, SECTION_FAMILIES["errors"], governed),
         examples=tuple(examples),
         limits=tuple(limit(k, v) for k, v in (contract.limits if governed else _int_map(op)).items()),
     )
@@ -323,7 +325,7 @@ def build_reference(contract: Contract) -> Reference:
         description=str(info.get("description", "")).strip(),
         server_url=contract.server_url,
         operations=operations,
-        clauses=CLAUSES,
+        clauses=for_contract(contract),
         origin=contract.origin,
         sha256=contract.sha256,
         generator=f"billing-kit {__version__}",
