@@ -45,6 +45,7 @@ def _pytest_without_postgres(ci: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
 
 
+@pytest.mark.slow
 def test_a_missing_postgresql_is_a_failure_under_ci() -> None:
     done = _pytest_without_postgres("true")
     assert done.returncode == 1, done.stdout[-2000:]
@@ -52,6 +53,7 @@ def test_a_missing_postgresql_is_a_failure_under_ci() -> None:
     assert "PostgreSQL is required" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_missing_postgresql_is_a_skip_with_its_reason_outside_ci() -> None:
     done = _pytest_without_postgres("")
     assert done.returncode == 0, done.stdout[-2000:]
