@@ -117,6 +117,9 @@ def test_a_changed_limit_changes_the_page(tmp_path: Path, bundled_docs: tuple[st
     assert "64 KiB (65,536 bytes)" in page
     # external_id keeps its own limit.
     assert f"Maximum string length: {CONTRACT.max_lengths['external_id']} (Unicode code points)" in page
+    # The clause text printed beside the field quotes the spec's limits, not the bundled ones.
+    old_ext = CONTRACT.max_lengths["external_id"]
+    assert f"at most {new} or {old_ext} characters" in page or f"at most {old_ext} or {new} characters" in page
 
 
 def test_changed_key_prefixes_and_server_url_follow(tmp_path: Path) -> None:
