@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,17 @@ from tests.support.procs import ROOT
 
 
 def test_tree_cpu_counts_a_busy_child() -> None:
-    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass\ntime.sleep(30)"
-    child = subprocess.Popen([sys.executable, "-c", busy])
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass\n"
+    busy += "print('done', flush=True)\ntime.sleep(60)"
+    child = subprocess.Popen([sys.executable, "-c", busy], stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.0)
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "done"  # however long a loaded machine takes
         assert child.pid in descendants(os.getpid())
-        assert tree_cpu_seconds(child.pid) >= 0.4
+        assert tree_cpu_seconds(child.pid) >= 0.45  # /proc counts in 10 ms ticks
     finally:
         child.kill()
-        child.wait()
+        child.communicate()
 
 
 @pytest.mark.slow
