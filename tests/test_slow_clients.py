@@ -18,13 +18,14 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 
 from conformance.contract import load_contract
-from tests.hostile.slow import Dribble, dribble
+from tests.hostile.slow import Dribble, crowd, dribble
 from tests.support.procs import VENV_BIN, ServerProcess, free_port, run_server
 from tests.support.reference import ReferenceServer
 
@@ -36,6 +37,7 @@ BODY_TIMEOUT = float(LIMITS["body_timeout_seconds"])
 KEEP_ALIVE = float(uvicorn.Config(app="unused:app").timeout_keep_alive)  # uvicorn's default, which serve keeps
 EARLY, LATE = 0.5, 1.5  # tolerance around a deadline: timers fire on the event loop
 INTERVAL = 0.5
+CROWD = 200  # half-open connections held at once
 BODY = json.dumps({"email": "slow@example.com", "name": "x" * 200}).encode()
 BIG = 2 * load_contract().body_bytes_limit
 
@@ -67,7 +69,7 @@ def stock_uvicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 
 
 @pytest.fixture(scope="module")
-def scenarios(reference_server: ReferenceServer, stock_uvicorn: ServerProcess) -> Iterator[dict[str, Future[Dribble]]]:
+def scenarios(reference_server: ReferenceServer, stock_uvicorn: ServerProcess) -> Iterator[dict[str, Future[Any]]]:
     port, stock = reference_server.server.port, stock_uvicorn.port
     head = _head(reference_server.sandbox_key, len(BODY))
     big_head = _head(reference_server.sandbox_key, BIG)
@@ -80,6 +82,7 @@ def scenarios(reference_server: ReferenceServer, stock_uvicorn: ServerProcess) -
         "idle-after-413": lambda: dribble(port, b"", INTERVAL, header_wait, prefix=big_head + b"a" * BIG),
         "stock-headers": lambda: dribble(stock, head + BODY, 1.0, header_wait),
         "stock-idle": lambda: dribble(stock, b"", 1.0, header_wait),
+        "crowd": lambda: crowd(port, CROWD, b"POST /v1/customers HTTP/1.1\r\nHost: x\r\n", header_wait),
     }
     with ThreadPoolExecutor(max_workers=len(plan)) as pool:
         yield {name: pool.submit(run) for name, run in plan.items()}
@@ -93,9 +96,9 @@ def _within(result: Dribble, deadline: float) -> float:
 
 
 def test_the_server_answers_others_while_slow_clients_dribble(
-    scenarios: dict[str, Future[Dribble]], reference_server: ReferenceServer
+    scenarios: dict[str, Future[Any]], reference_server: ReferenceServer
 ) -> None:
-    time.sleep(1)  # the dribblers are connected and sending
+    time.sleep(2)  # the dribblers and the crowd are connected
     assert not any(f.done() for f in scenarios.values())
     started = time.monotonic()
     response = httpx.post(
@@ -109,19 +112,19 @@ def test_the_server_answers_others_while_slow_clients_dribble(
 
 
 def test_headers_sent_a_byte_at_a_time_are_cut_off_at_the_header_deadline(
-    scenarios: dict[str, Future[Dribble]],
+    scenarios: dict[str, Future[Any]],
 ) -> None:
     result = scenarios["headers"].result()
     _within(result, HEADER_TIMEOUT)
     assert result.response is not None and result.response.status == 408
 
 
-def test_an_idle_connection_is_closed_at_the_header_deadline(scenarios: dict[str, Future[Dribble]]) -> None:
+def test_an_idle_connection_is_closed_at_the_header_deadline(scenarios: dict[str, Future[Any]]) -> None:
     _within(scenarios["idle"].result(), HEADER_TIMEOUT)
 
 
 def test_a_body_sent_a_byte_at_a_time_is_cut_off_at_the_body_deadline(
-    scenarios: dict[str, Future[Dribble]],
+    scenarios: dict[str, Future[Any]],
 ) -> None:
     result = scenarios["body"].result()
     _within(result, BODY_TIMEOUT)
@@ -132,7 +135,7 @@ def test_a_body_sent_a_byte_at_a_time_is_cut_off_at_the_body_deadline(
 
 
 def test_a_body_still_dribbling_after_a_413_is_cut_off_at_the_body_deadline(
-    scenarios: dict[str, Future[Dribble]],
+    scenarios: dict[str, Future[Any]],
 ) -> None:
     result = scenarios["body-after-413"].result()
     _within(result, BODY_TIMEOUT)
@@ -140,17 +143,27 @@ def test_a_body_still_dribbling_after_a_413_is_cut_off_at_the_body_deadline(
 
 
 def test_an_idle_connection_after_a_413_is_closed_at_the_keep_alive_timeout(
-    scenarios: dict[str, Future[Dribble]],
+    scenarios: dict[str, Future[Any]],
 ) -> None:
     result = scenarios["idle-after-413"].result()
     _within(result, KEEP_ALIVE)
     assert result.response is not None and result.response.status == 413
 
 
-def test_stock_uvicorn_never_cuts_off_a_dribbling_or_idle_client(scenarios: dict[str, Future[Dribble]]) -> None:
+def test_stock_uvicorn_never_cuts_off_a_dribbling_or_idle_client(scenarios: dict[str, Future[Any]]) -> None:
     """The measurement behind handlers/server.py: without it, both hold a connection past every deadline."""
     dribbling = scenarios["stock-headers"].result()
     idle = scenarios["stock-idle"].result()
     assert dribbling.cut_after is None and dribbling.sent >= HEADER_TIMEOUT + 3
     assert idle.cut_after is None
     print(f"stock uvicorn: still connected after {HEADER_TIMEOUT + 5:g}s ({dribbling.sent} header bytes dribbled)")
+
+
+def test_a_crowd_of_half_open_connections_is_closed_at_the_header_deadline(
+    scenarios: dict[str, Future[Any]],
+) -> None:
+    cut: list[float | None] = scenarios["crowd"].result()
+    assert all(c is not None for c in cut), f"{sum(c is None for c in cut)} of {CROWD} never closed"
+    latest = max(c for c in cut if c is not None)
+    assert latest <= HEADER_TIMEOUT + LATE
+    print(f"{CROWD} half-open connections: all closed by {latest:.2f}s")

@@ -62,3 +62,36 @@ def dribble(port: int, data: bytes, interval: float, give_up_after: float, prefi
         reader.join(5)
     cut_after = closed_at[0] - started if closed_at and closed_at[0] - started < give_up_after else None
     return Dribble(cut_after=cut_after, sent=sent, raw=bytes(raw))
+
+
+def crowd(port: int, count: int, first_bytes: bytes, give_up_after: float) -> list[float | None]:
+    """`count` connections that each send `first_bytes` and then nothing; when each was closed."""
+    import selectors
+
+    selector = selectors.DefaultSelector()
+    started = time.monotonic()
+    cut: dict[int, float | None] = {}
+    socks = []
+    for index in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(first_bytes)
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ, index)
+        socks.append(sock)
+        cut[index] = None
+    try:
+        while any(v is None for v in cut.values()) and time.monotonic() - started < give_up_after:
+            for key, _ in selector.select(timeout=0.1):
+                conn = socks[key.data]
+                try:
+                    data = conn.recv(65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    cut[key.data] = time.monotonic() - started
+                    selector.unregister(conn)
+    finally:
+        for sock in socks:
+            sock.close()
+        selector.close()
+    return [cut[i] for i in range(count)]
