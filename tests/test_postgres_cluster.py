@@ -23,7 +23,7 @@ from tests.support.openapi_check import assert_conforms
 from tests.support.pg import count, pg_url  # noqa: F401
 from tests.support.reference import ReferenceServer, create_key, start_reference_server
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("postgres_cluster")]
 BODY: dict[str, object] = {"email": "shared@example.com", "name": "Shared", "metadata": {"plan": "pro"}}
 
 

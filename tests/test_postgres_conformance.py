@@ -21,7 +21,7 @@ from tests.support.pg import pg_url  # noqa: F401
 from tests.support.procs import BILLING_KIT
 from tests.support.reference import ReferenceServer, start_reference_server
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("postgres_conformance")]
 SEED = "7"
 
 

@@ -27,7 +27,7 @@ from tests.support.pg import admin_url, count, pg_url, temporary_database  # noq
 from tests.support.procs import BILLING_KIT
 from tests.support.reference import ReferenceServer, billing_kit, create_key, start_reference_server
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("postgres_server")]
 
 for _module in (contract_tests, curl_tests):
     globals().update({n: v for n, v in vars(_module).items() if n.startswith("test_") or n == "client"})

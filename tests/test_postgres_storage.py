@@ -36,7 +36,7 @@ from handlers.storage.postgres import PostgresStorage
 from handlers.storage.schema import SCHEMA_VERSION
 from tests.support.pg import pg_url, temporary_database  # noqa: F401
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("postgres_storage")]
 CONTRACT = load_contract()
 SANDBOX, LIVE = CONTRACT.environments[0], CONTRACT.environments[-1]
 TABLES = ("api_keys", "customers", "idempotency", "schema_version")

@@ -40,7 +40,7 @@ def _fails(conn: psycopg.Connection[object]) -> bool:
 
 def _pytest_without_postgres(ci: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, ADMIN_URL_ENV: UNREACHABLE, "CI": ci}
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-rfs"]
+    argv = [sys.executable, "-m", "pytest", "-q", "-rfs"]
     argv += ["tests/test_postgres_storage.py", "-k", "keys_add_find_list_revoke and postgres"]
     return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
 
