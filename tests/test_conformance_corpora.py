@@ -1,0 +1,157 @@
+"""Raw bytes and hostile input: REQ-BODY-1/2/3, REQ-TEXT-1 and ERR-2, against real servers.
+
+The reference and both conforming zoo flavours (opposite MAY choices) get no
+finding; a zoo server with one defect gets its FAIL or WARN on the right clause.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from conformance import corpora, runner
+from conformance.checks.body import TAG_PLACEHOLDER
+from conformance.checks.streaming import padded_create, send_big
+from conformance.config import RunConfig
+from conformance.context import CheckContext
+from conformance.contract import load_contract
+from conformance.http import Budget, Client, ClientOptions
+from conformance.model import RunResult, Verdict
+from conformance.redact import Redactor
+from tests.support.procs import ROOT, free_port, run_server
+from tests.support.reference import ReferenceServer
+
+CONTRACT = load_contract()
+SANDBOX_KEY = CONTRACT.prefix_of_environment("sandbox") + "zoo" + secrets.token_hex(8)
+CLAUSES = ("REQ-BODY-1", "REQ-BODY-2", "REQ-BODY-3", "REQ-TEXT-1", "ERR-2")
+MINE = ("body", "text", "hostile")
+
+
+@contextmanager
+def zoo(defect: str | None = None, may: str = "strict") -> Iterator[str]:
+    """C's zoo server (tests/servers/zoo.py) on a free port; yields its base URL."""
+    port = free_port()
+    argv = [sys.executable, str(ROOT / "tests/servers/zoo.py"), "--port", str(port), "--keys", SANDBOX_KEY]
+    argv += ["--may", may, *(["--defect", defect] if defect else [])]
+    with run_server(argv, port) as server:
+        yield f"{server.origin}/v1"
+
+
+def check(base_url: str, key: str, only: tuple[str, ...] = CLAUSES, timeout: float = 5) -> RunResult:
+    return runner.run(RunConfig(base_url=base_url, api_key=key, only=only, timeout=timeout))
+
+
+def verdicts(result: RunResult) -> dict[str, Verdict]:
+    return {v.clause: v.verdict for v in result.verdicts}
+
+
+def violations(result: RunResult) -> list[str]:
+    return [f"{v.clause}: {f.message}" for v in result.verdicts for f in v.violations]
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_corpus_is_valid_and_cites_its_clauses(name: str) -> None:
+    cases = corpora.load(name)  # validates against corpora/schema.json
+    assert {case.clause for case in cases} <= set(CLAUSES)
+    assert len(cases) >= 10
+
+
+def test_corpora_hold_the_issue_cases() -> None:
+    ids = {case.id for name in MINE for case in corpora.load(name)}
+    for needed in ("json-nan", "json-infinity", "utf8-invalid-byte", "utf8-overlong-slash", "top-array", "bom"):
+        assert needed in ids
+    for needed in ("ctype-missing", "ctype-charset-latin1", "dup-key-different", "number-1e999999"):
+        assert needed in ids
+    for needed in ("number-5000-digits", "nul-name", "surrogate-high-name", "surrogate-metadata-key"):
+        assert needed in ids
+    raw = [case.raw_bytes() or b"" for name in MINE for case in corpora.load(name)]
+    assert sum(TAG_PLACEHOLDER in body for body in raw) >= 30  # raw bodies carry the run tag
+
+
+def test_reference_passes_every_raw_bytes_clause(reference_server: ReferenceServer) -> None:
+    result = check(reference_server.base_url, reference_server.sandbox_key)
+    assert violations(result) == []
+    assert verdicts(result) == {
+        "REQ-BODY-1": Verdict.PASS,
+        "REQ-BODY-2": Verdict.PASS,
+        "REQ-BODY-3": Verdict.INFO,
+        "REQ-TEXT-1": Verdict.PASS,
+        "ERR-2": Verdict.PASS,
+    }
+    notes = [f.case for v in result.verdicts if v.clause == "REQ-BODY-3" for f in v.findings if f.kind == "note"]
+    assert "dup-key-different" in notes  # what the server chose is recorded
+
+
+@pytest.mark.parametrize("may", ["lenient", "strict"])
+def test_conforming_servers_get_no_finding(may: str) -> None:
+    with zoo(may=may) as base_url:
+        result = check(base_url, SANDBOX_KEY)
+    assert violations(result) == []
+    assert result.exit_code == 0
+
+
+# (defect, --only, clause, verdict)
+DEFECTS = [
+    ("accepts-nan", "REQ-BODY-1", "REQ-BODY-1", Verdict.FAIL),
+    ("accepts-invalid-utf8", "REQ-BODY-1", "REQ-BODY-1", Verdict.FAIL),
+    ("depth-unchecked", "REQ-BODY-1", "REQ-BODY-1", Verdict.FAIL),
+    ("accepts-array-wrapped", "REQ-BODY-1", "REQ-BODY-1", Verdict.FAIL),
+    ("5xx-on-invalid-utf8", "REQ-BODY-1", "ERR-2", Verdict.FAIL),
+    ("415-missing", "REQ-BODY-2", "REQ-BODY-2", Verdict.WARN),
+    ("charset-ignored", "REQ-BODY-2", "REQ-BODY-2", Verdict.WARN),
+    ("413-missing", "REQ-BODY-2", "REQ-BODY-2", Verdict.WARN),
+    ("500-on-missing-content-type", "REQ-BODY-2", "ERR-2", Verdict.FAIL),
+    ("5xx-on-huge-number", "REQ-BODY-3", "ERR-2", Verdict.FAIL),
+    ("nul-mangled", "REQ-TEXT-1", "REQ-TEXT-1", Verdict.FAIL),
+    ("surrogate-replaced", "REQ-TEXT-1", "REQ-TEXT-1", Verdict.FAIL),
+    ("surrogate-500", "REQ-TEXT-1", "ERR-2", Verdict.FAIL),
+    ("5xx-on-deep-nesting", "ERR-2", "ERR-2", Verdict.FAIL),
+]
+
+
+@pytest.mark.parametrize(("defect", "only", "clause", "verdict"), DEFECTS, ids=[d[0] for d in DEFECTS])
+def test_defect_is_caught_on_its_clause(defect: str, only: str, clause: str, verdict: Verdict) -> None:
+    with zoo(defect, may="lenient" if only == "REQ-TEXT-1" else "strict") as base_url:
+        result = check(base_url, SANDBOX_KEY, only=(only,))
+    assert verdicts(result)[clause] is verdict, violations(result)
+    assert result.exit_code == (1 if verdict is Verdict.FAIL else 0)
+    if clause == "ERR-2" and only != clause:  # a 5xx is judged once, by ERR-2, not again as "not rejected"
+        assert verdicts(result).get(only, Verdict.PASS) in (Verdict.PASS, Verdict.INFO), violations(result)
+
+
+def test_a_server_that_never_answers_a_big_body_is_an_err2_fail_not_a_hang() -> None:
+    started = time.monotonic()
+    with zoo("hang-on-large-body") as base_url:
+        result = check(base_url, SANDBOX_KEY, only=("REQ-BODY-2",), timeout=1.5)
+    assert verdicts(result)["ERR-2"] is Verdict.FAIL
+    assert time.monotonic() - started < 30
+
+
+def test_a_big_body_is_cut_short_when_the_server_answers_413(reference_server: ReferenceServer) -> None:
+    """50 MiB announced: the reference answers 413 at once, and the sender stops instead of pushing it all."""
+    base_url = reference_server.base_url
+    client = Client(ClientOptions(base_url=base_url), Budget(60), Redactor([reference_server.sandbox_key]))
+    config = RunConfig(base_url=base_url, api_key=reference_server.sandbox_key)
+    ctx = CheckContext(CONTRACT, config, client, nonce=secrets.token_hex(6))
+    try:
+        for chunked in (False, True):
+            started = time.monotonic()
+            exchange = send_big(ctx, padded_create("big@example.com", ctx.run_tag, 50 << 20, chunked))
+            assert exchange.status == 413, exchange.error
+            assert time.monotonic() - started < 2.0
+            assert exchange in ctx.log  # ERR-2 sees it
+        small = send_big(ctx, padded_create("small@example.com", ctx.run_tag, 2000, True))
+        assert small.status == 201
+        assert small.json_body()["metadata"] == {**ctx.run_tag, "pad": "x" * (2000 - len(small_head(ctx)))}
+    finally:
+        client.close()
+
+
+def small_head(ctx: CheckContext) -> bytes:
+    body = padded_create("small@example.com", ctx.run_tag, 2000, True)
+    return body.head + body.tail

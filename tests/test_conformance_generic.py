@@ -1,0 +1,178 @@
+"""The generic phase: Schemathesis's cases and checks, mapped to the contract's clauses.
+
+Run against real servers: the reference, the zoo's two conforming flavours (which
+make opposite MAY choices) and zoo defects the generic phase should catch on its
+own (the other checks are left out, so a verdict here is the generic phase's).
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from conformance import runner
+from conformance.checks import generic, load_all
+from conformance.checks.generic_judge import email_class, judge_request
+from conformance.config import RunConfig
+from conformance.context import CheckContext
+from conformance.contract import load_contract
+from conformance.http import Budget, Client, ClientOptions
+from conformance.model import ClauseVerdict, Verdict
+from conformance.redact import Redactor
+from tests.support.procs import ROOT, free_port, run_server
+from tests.support.reference import ReferenceServer
+
+CONTRACT = load_contract()
+SANDBOX_KEY = CONTRACT.prefix_of_environment("sandbox") + "zoo" + secrets.token_hex(8)
+GENERIC_ONLY = ("generic.schemathesis_phases", "errors.no_server_errors")
+
+
+@contextmanager
+def zoo(defect: str | None = None, may: str = "strict") -> Iterator[str]:
+    """C's zoo server (tests/servers/zoo.py) on a free port; yields its base URL."""
+    port = free_port()
+    argv = [sys.executable, str(ROOT / "tests/servers/zoo.py"), "--port", str(port), "--keys", SANDBOX_KEY]
+    argv += ["--may", may, *(["--defect", defect] if defect else [])]
+    with run_server(argv, port) as server:
+        yield f"{server.origin}/v1"
+
+
+def run_generic(
+    base_url: str, key: str, seed: int = 0, examples: int = 20
+) -> tuple[dict[str, ClauseVerdict], CheckContext, list[str]]:
+    """Only the generic phase (and ERR-2 over its exchanges): verdicts by clause, the context, progress lines."""
+    lines: list[str] = []
+    config = RunConfig(base_url=base_url, api_key=key, seed=seed, examples=examples, timeout=5, progress=lines.append)
+    client = Client(ClientOptions(base_url=base_url, timeout=5), Budget(120), Redactor([key]))
+    ctx = CheckContext(CONTRACT, config, client, nonce=secrets.token_hex(6))
+    specs = [spec for spec in load_all() if spec.name in GENERIC_ONLY]
+    try:
+        ran, exhausted = runner.run_checks(ctx, specs)
+    finally:
+        client.close()
+    assert not exhausted
+    verdicts = runner.fold(ctx.findings, specs, ran, ())
+    return {v.clause: v for v in verdicts}, ctx, lines
+
+
+def violations(ctx: CheckContext) -> list[str]:
+    return [f"{f.clause}: {f.message} ({f.actual})" for f in ctx.findings if f.kind == "violation"]
+
+
+def test_reference_gets_no_finding(reference_server: ReferenceServer) -> None:
+    verdicts, ctx, lines = run_generic(reference_server.base_url, reference_server.sandbox_key)
+    assert violations(ctx) == []
+    assert {v.verdict for v in verdicts.values() if v.clause in generic.GENERIC_CLAUSES} == {Verdict.PASS}
+    summary = next(line for line in lines if line.startswith("generic:"))
+    sent = int(summary.split()[1])
+    assert sent >= 80, summary  # coverage cases plus positive and negative fuzzing
+
+
+@pytest.mark.parametrize("may", ["lenient", "strict"])
+@pytest.mark.parametrize("seed", [0, 7])
+def test_conforming_servers_get_no_finding(may: str, seed: int) -> None:
+    """Opposite MAY choices (quoted emails, BOM, duplicate keys, big numbers) are never findings."""
+    with zoo(may=may) as base_url:
+        _, ctx, lines = run_generic(base_url, SANDBOX_KEY, seed)
+    assert violations(ctx) == [], lines
+
+
+# (defect, clause, verdict): what the generic phase alone must catch (one per mapping rule;
+# the whole list it catches, 34 of the zoo's Python defects, was measured with a script).
+DEFECTS = [
+    ("len-off-by-one", "REQ-LEN-1", Verdict.FAIL),
+    ("accepts-null-name", "REQ-LEN-2", Verdict.FAIL),
+    ("email-too-strict", "REQ-EMAIL-2", Verdict.FAIL),
+    ("accepts-unknown-field", "REQ-UNKNOWN-1", Verdict.WARN),
+    ("415-missing", "REQ-BODY-2", Verdict.WARN),
+    ("status-200", "RES-1", Verdict.FAIL),
+    ("id-trailing-newline", "RES-ID-1", Verdict.FAIL),
+    ("time-no-offset", "RES-TIME-1", Verdict.FAIL),
+    ("405-no-allow", "ERR-4", Verdict.WARN),
+    ("idem-long-key-accepted", "IDEM-3", Verdict.WARN),
+    ("500-on-missing-content-type", "ERR-2", Verdict.FAIL),
+]
+
+
+@pytest.mark.parametrize(("defect", "clause", "verdict"), DEFECTS, ids=[d[0] for d in DEFECTS])
+def test_defect_is_caught_on_its_clause(defect: str, clause: str, verdict: Verdict) -> None:
+    with zoo(defect) as base_url:
+        verdicts, ctx, _ = run_generic(base_url, SANDBOX_KEY, examples=5)
+    assert verdicts[clause].verdict is verdict, violations(ctx)
+    # A defect of one clause is never blamed on an unrelated one (ERR-1 follows every MUST break).
+    assert {f.clause for f in ctx.findings if f.kind == "violation"} - {clause, "ERR-1"} == set()
+
+
+def test_same_seed_same_cases_other_seed_other_cases(reference_server: ReferenceServer) -> None:
+    def signature(seed: int) -> list[str]:
+        generic._CACHE.clear()
+        config = RunConfig(base_url=reference_server.base_url, api_key="unused", seed=seed, examples=5)
+        client = Client(ClientOptions(base_url=reference_server.base_url), Budget(60), Redactor([]))
+        ctx = CheckContext(CONTRACT, config, client, nonce="n")
+        client.close()
+        return [repr((p.method, p.content_type, p.body, p.auth, p.key_length)) for p in generic.plan(ctx)]
+
+    first = signature(3)
+    assert signature(3) == first
+    assert signature(4) != first
+
+
+def test_fresh_idempotency_keys_keep_the_generated_length() -> None:
+    keys = {generic.generic_judge_key("abc123", n, length) for n in range(3) for length in (24, 255, 256)}
+    assert len(keys) == 9
+    assert {len(k) for k in keys} == {24, 255, 256}
+
+
+# -- the judge: what the contract says of one request --------------------------------
+VALID = "Bearer key"
+
+
+def judge(body: bytes, content_type: str | None = "application/json", key: str | None = None) -> list[str]:
+    found = judge_request(CONTRACT, content_type=content_type, body=body, auth="valid", idempotency_key=key)
+    return [f"{b.clause}/{b.strength}" for b in found.breaks] + [f"MAY {m.split(':')[0]}" for m in found.may]
+
+
+@pytest.mark.parametrize(
+    ("email", "kind"),
+    [
+        ("O'Brien+tag@mail.example.com", "plain"),
+        ("Jane@EXAMPLE.org", "plain"),
+        ('"quoted"@example.com', "may"),  # a negative `format: email` case, legal to accept
+        ('"quoted local"@example.com', "broken"),  # whitespace anywhere, quotes included
+        ("a..b@example.com", "may"),
+        ("a@localhost", "may"),
+        ("user@example.test", "may"),
+        ("", "broken"),
+        ("a@b@example.com", "broken"),
+        ('"a@b"@example.com', "may"),  # the @ inside quotes does not count
+        ("a @example.com", "broken"),
+        ("a@b..com", "broken"),
+        ("a@", "broken"),
+    ],
+)
+def test_email_classes(email: str, kind: str) -> None:
+    assert email_class(email) == kind
+
+
+def test_judge_maps_each_rule_to_its_clause_and_level() -> None:
+    limit = CONTRACT.max_lengths["name"]
+    assert judge(b'{"email": "a@example.com"}') == []
+    assert judge(b'{"email": "a@example.com", "emial": 1}') == ["REQ-UNKNOWN-1/should"]
+    assert judge(b'{"email": "a@example.com", "name": "%s"}' % (b"x" * (limit + 1))) == ["REQ-LEN-1/must"]
+    assert judge(b'{"email": "a@example.com", "name": null}') == ["REQ-LEN-2/must"]
+    assert judge(b'{"email": "a@example.com", "metadata": {"x": NaN}}') == ["REQ-BODY-1/must"]
+    assert judge(b'{"email": "a@example.com", "name": "\\ud800"}') == ["REQ-TEXT-1/must"]
+    assert judge(b'{"email": "a@example.com"}', "text/plain") == ["REQ-BODY-2/should"]
+    assert judge(b'{"email": "a@example.com"}', "application/json; charset=utf-8") == []
+    key = "k" * (CONTRACT.idempotency_key_max_length + 1)
+    assert judge(b'{"email": "a@example.com"}', key=key) == ["IDEM-3/should"]
+    assert judge(b'\xef\xbb\xbf{"email": "a@example.com"}') == ["MAY REQ-BODY-1"]
+    assert judge(b'{"email": "a@example.com", "email": "a@example.com"}') == ["MAY REQ-BODY-3"]
+    assert judge(b'{"email": "\\"q\\"@example.com"}') == ["MAY REQ-EMAIL-4"]
+    assert judge(b'{"email": "a@example.com", "name": "a\\u0000b"}') == ["MAY REQ-TEXT-1"]
+    deep = b'{"email": "a@example.com", "metadata": ' + b'{"a": ' * 40 + b"1" + b"}" * 41
+    assert judge(deep) == ["REQ-BODY-1/must"]
