@@ -10,6 +10,7 @@ on both backends with the same code (their ids carry this module's name).
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import time
 from collections.abc import Iterator
@@ -143,3 +144,23 @@ def _allow_connections(database: str, allowed: bool) -> None:
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
                 (database,),
             )
+
+
+def test_a_201_outlives_its_server_and_replays_from_a_new_one(
+    tmp_path: Path,
+    pg_url: str,  # noqa: F811
+) -> None:
+    key = secrets.token_hex(16)
+    body = {"email": "kept@example.com", "name": "Zoë", "metadata": {"z": 1.0, "a": -0.0}}
+    with start_reference_server(tmp_path / "first", db_url=pg_url) as server:
+        headers = {"Authorization": f"Bearer {server.sandbox_key}", "Idempotency-Key": key}
+        first = httpx.post(f"{server.base_url}/customers", json=body, headers=headers)
+        assert first.status_code == 201
+        keys = (server.sandbox_key, server.live_key)
+    assert count(pg_url, "SELECT count(*) FROM customers WHERE id = %s", (first.json()["id"],)) == 1
+    with start_reference_server(tmp_path / "second", db_url=pg_url, keys=keys) as server:
+        again = httpx.post(f"{server.base_url}/customers", json=body, headers=headers)
+        assert again.status_code == 201
+        assert again.content == first.content  # byte for byte: `json` keeps key order and -0.0
+        other = httpx.post(f"{server.base_url}/customers", json={**body, "name": "x"}, headers=headers)
+        assert other.status_code == 409
