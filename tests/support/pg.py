@@ -70,6 +70,7 @@ def url_for(database: str) -> str:
 @contextmanager
 def temporary_database() -> Iterator[str]:
     """A new, empty database; dropped (even with open connections) when the block ends."""
+    require_postgres()
     name = f"{DATABASE_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
     with psycopg.connect(admin_url(), autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -96,6 +97,5 @@ def count(url: str, query: str, args: tuple[object, ...] = ()) -> int:
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """The URL of a database of this test module's own (created empty, dropped after)."""
-    require_postgres()
     with temporary_database() as url:
         yield url
