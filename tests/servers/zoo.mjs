@@ -306,6 +306,17 @@ function handle(req, res) {
 const server = http.createServer(handle);
 server.headersTimeout = C.header_timeout_seconds * 1000;
 server.requestTimeout = (C.header_timeout_seconds + C.body_timeout_seconds) * 1000;
+// Node's default answer to a request its parser refuses (a 64 KiB header: 431) destroys the
+// socket at once, and unread bytes turn the close into a reset the client may see first.
+// Answer, stop writing, read what is in flight, then close.
+server.on("clientError", (error, socket) => {
+  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+  if (socket.writable && !socket._httpMessage?.headersSent) {
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+  socket.resume();
+  setTimeout(() => socket.destroy(), 2000).unref();
+});
 server.on("checkContinue", (req, res) => {
   // An oversized body is refused before the client sends it: no `100 Continue`.
   if (Number(req.headers["content-length"] ?? 0) <= C.body_limit) res.writeContinue();

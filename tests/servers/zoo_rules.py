@@ -26,6 +26,10 @@ LOCAL_MAX = 64
 EMAIL_MAX = 254
 BOM = "\ufeff"
 SURROGATE = re.compile("[\ud800-\udfff]")
+# The strict flavour's metadata caps (REQ-META-2, MAY), documented in the README.
+META_MAX_KEYS = 50
+META_MAX_KEY_LENGTH = 40
+META_MAX_VALUE_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,18 @@ class Reject(Exception):
         self.detail = detail
         self.errors = errors or []
         self.headers = headers or []
+
+    def problem(self, detail: str | None = None) -> dict[str, Any]:
+        """The RFC 9457 problem document of this refusal."""
+        body: dict[str, Any] = {
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail if detail is None else detail,
+        }
+        if self.errors:
+            body["errors"] = [{"pointer": p, "detail": d} for p, d in self.errors]
+        return body
 
 
 def bad_request(detail: str, pointer: str = "") -> Reject:
@@ -204,7 +220,7 @@ def validate(doc: Any, rules: Rules) -> dict[str, Any]:
 def _field_problem(name: str, value: Any, rules: Rules) -> str | None:
     if name in rules.object_fields:
         if isinstance(value, dict):
-            return None
+            return _metadata_cap(value) if rules.flavour == STRICT else None
         if rules.on("metadata-array-accepted") and isinstance(value, list):
             return None
         if rules.on("metadata-null-accepted") and value is None:
@@ -222,6 +238,17 @@ def _field_problem(name: str, value: Any, rules: Rules) -> str | None:
         return None if valid_email(value, rules) else "not a valid email address"
     if name in rules.max_lengths:
         return _length_problem(name, value, rules.max_lengths[name], rules)
+    return None
+
+
+def _metadata_cap(value: dict[str, Any]) -> str | None:
+    """The strict flavour's documented caps (REQ-META-2 MAY), Stripe's: keys, key length, string size."""
+    if len(value) > META_MAX_KEYS:
+        return f"more than {META_MAX_KEYS} keys"
+    if any(len(key) > META_MAX_KEY_LENGTH for key in value):
+        return f"a key longer than {META_MAX_KEY_LENGTH} characters"
+    if any(isinstance(v, str) and len(v) > META_MAX_VALUE_LENGTH for v in value.values()):
+        return f"a value longer than {META_MAX_VALUE_LENGTH} characters"
     return None
 
 

@@ -1,0 +1,101 @@
+"""The zoo: every defect of tests/servers/defects.json is caught on its clause.
+
+Each defect runs its own zoo server (Python, or Node.js for the `node` ones) on a
+free port, checked by the real `billing-kit check --only <clause>` with few
+examples. A MUST defect must get FAIL and exit 1; a SHOULD defect WARN with exit 0,
+and exit 1 under `--strict`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from conformance import clauses
+from tests.servers import zoo_runner
+
+DEFECTS = zoo_runner.defects()
+VERDICT_OF_LEVEL = {clauses.Level.MUST: "FAIL", clauses.Level.SHOULD: "WARN"}
+
+
+def defect_id(defect: dict[str, Any]) -> str:
+    return f"{defect['server']}:{defect['name']}"
+
+
+def explain(run: zoo_runner.CheckRun, clause: str) -> str:
+    """What the run said, for an assertion message."""
+    entry = next((v for v in run.report.get("verdicts", []) if v["clause"] == clause), {})
+    evidence = [e.get("message") for e in entry.get("evidence", [])[:3]]
+    return (
+        f"exit {run.returncode}; {clause}: {entry.get('verdict', 'absent')} {evidence}; "
+        f"FAIL on {run.verdicts('FAIL')}, WARN on {run.verdicts('WARN')}; stderr: {run.stderr[-500:]}"
+    )
+
+
+def zoo_params() -> list[Any]:
+    params = []
+    for defect in DEFECTS:
+        marks = []
+        if defect.get("suite_gap"):
+            marks.append(pytest.mark.xfail(strict=True, reason=defect["suite_gap"]))
+        params.append(pytest.param(defect, id=defect_id(defect), marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("defect", zoo_params())
+def test_defect_is_caught(defect: dict[str, Any]) -> None:
+    if defect["server"] == zoo_runner.NODE and shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    clause = defect["clause"]
+    with zoo_runner.zoo_server(defect["server"], defect["name"]) as target:
+        run = zoo_runner.check_defect(target, defect)
+        assert run.verdict(clause) == defect["verdict"], explain(run, clause)
+        if defect["verdict"] == "FAIL":
+            assert run.returncode == 1, explain(run, clause)
+            return
+        assert run.returncode == 0, explain(run, clause)
+        strict = zoo_runner.check_defect(target, defect, strict=True)
+        assert strict.verdict(clause) == "WARN", explain(strict, clause)
+        assert strict.returncode == 1, explain(strict, clause)
+
+
+def test_defect_table_is_consistent() -> None:
+    """Unique names per server, clauses from the registry, verdicts that match the clause's level."""
+    seen = set()
+    for defect in DEFECTS:
+        key = defect_id(defect)
+        assert key not in seen, f"{key} listed twice"
+        seen.add(key)
+        assert defect["server"] in (zoo_runner.PYTHON, zoo_runner.NODE), key
+        clause = clauses.get(defect["clause"])
+        assert defect["verdict"] == VERDICT_OF_LEVEL[clause.level], f"{key}: {clause.id} is {clause.level.value}"
+        for only in defect.get("only", []):
+            assert only in clauses.BY_ID, f"{key}: unknown clause {only} in `only`"
+        assert defect["description"].strip(), key
+
+
+def test_every_defect_is_wired_into_its_server() -> None:
+    """Each name of the table is tested somewhere in its server's code (no defect is a no-op switch)."""
+    sources = {
+        zoo_runner.PYTHON: "".join(p.read_text() for p in zoo_runner.HERE.glob("zoo*.py")),
+        zoo_runner.NODE: zoo_runner.ZOO_MJS.read_text(),
+    }
+    unwired = [defect_id(d) for d in DEFECTS if f'"{d["name"]}"' not in sources[d["server"]]]
+    assert unwired == []
+    assert len(zoo_runner.defects(zoo_runner.PYTHON)) >= 25
+
+
+def test_zoo_refuses_an_unknown_defect() -> None:
+    """zoo.py's --defect choices are read from the table."""
+    done = subprocess.run(
+        [sys.executable, str(zoo_runner.ZOO_PY), "--port", "1", "--keys", "x", "--defect", "no-such-defect"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "invalid choice" in done.stderr
