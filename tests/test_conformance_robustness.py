@@ -201,7 +201,7 @@ def test_broken_server_gets_a_fail_on_the_right_clause(misbehaving: str, clause:
     proc, document, elapsed = run_json(misbehaving, tmp_path, "--timeout", "1", "--max-time", "60", "--only", clause)
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr
     assert verdict(document, clause) == "FAIL"
-    assert elapsed < 30
+    assert elapsed < 60  # bounded even under a loaded machine
     # Stored evidence stays small even for a 50 MiB or 100,000-deep answer.
     assert (tmp_path / "report.json").stat().st_size < 512 * 1024
 

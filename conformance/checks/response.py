@@ -10,7 +10,7 @@ from typing import Any
 
 from conformance import strategies
 from conformance.checks import check
-from conformance.context import API, CheckContext, Violation, describe
+from conformance.context import API, LIVE, CheckContext, Inconclusive, Violation, describe
 from conformance.model import Exchange
 
 RES_CLAUSES = ("RES-1", "RES-ID-1", "RES-ECHO-1", "RES-ENV-1", "RES-TIME-1", "RES-TIME-2", "RES-ORG-1")
@@ -133,13 +133,34 @@ def minimal_create(ctx: CheckContext) -> None:
     _report_all(ctx, ctx.require_answer(ctx.post(sent, tag=False)), sent)
 
 
+@check("RES-ENV-1", order=30, needs=("live_key",))
+def live_environment(ctx: CheckContext) -> None:
+    """A create with the live key is in environment live (one of the at most 5 live requests)."""
+    key = ctx.key(LIVE)
+    assert key is not None
+    sent = ctx.tagged({"email": f"live-env-{ctx.nonce}@example.com"})
+    exchange = ctx.require_answer(ctx.post(sent, auth=LIVE))
+    body = exchange.json_body()
+    expected = ctx.contract.environment_of_key(key)
+    if exchange.created and isinstance(body, dict) and body.get("environment") != expected:
+        ctx.violation(
+            "RES-ENV-1",
+            "environment does not match the live key",
+            expected=str(expected),
+            actual=short(body.get("environment")),
+            exchange=exchange,
+        )
+    elif not exchange.created:
+        raise Inconclusive(f"the live key's create was refused ({describe(exchange)})")
+
+
 @check(*RES_CLAUSES, order=30)
 def full_create(ctx: CheckContext) -> None:
     """Every field, with astral text, padding and metadata of every JSON type, comes back exactly."""
     sent = ctx.tagged(
         {
             "email": f"O'Brien+{ctx.nonce}@Mail.Example.com",
-            "name": "  Zoë \U0001f600 Ünïcödé ",
+            "name": "  Zoë <b>&amp;</b> \"q\" 'a' \\ \U0001f600 Ünïcödé ",
             "external_id": "ext_\u4e2d\u6587_e\u0301",
             "metadata": {
                 "s": "x",
