@@ -198,6 +198,12 @@ def json_equal(sent: Any, got: Any) -> bool:
     if isinstance(sent, bool) or isinstance(got, bool):
         return type(sent) is type(got) and sent == got
     if isinstance(sent, int | float) and isinstance(got, int | float):
+        if isinstance(sent, float) or isinstance(got, float):
+            # A double may come back in integer notation (JavaScript prints 2.9e16 as 29...0): same double.
+            try:
+                return float(sent) == float(got)
+            except OverflowError:
+                return False
         return sent == got
     if isinstance(sent, dict) and isinstance(got, dict):
         return sent.keys() == got.keys() and all(json_equal(sent[k], got[k]) for k in sent)

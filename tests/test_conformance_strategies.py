@@ -77,6 +77,9 @@ def test_json_equal_compares_types_and_values() -> None:
     assert not strategies.json_equal("é", "e\u0301")
     assert not strategies.json_equal({"a": None}, {})
     assert not strategies.json_equal([1], [1, 1])
+    # The same double printed in integer notation by another language's serialiser.
+    assert strategies.json_equal(2.966404195032817e16, 29664041950328170)
+    assert not strategies.json_equal(0.5, 1)
 
 
 def _drawn(seed: int) -> list[Any]:
