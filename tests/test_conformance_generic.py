@@ -7,6 +7,7 @@ own (the other checks are left out, so a verdict here is the generic phase's).
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from conformance.config import RunConfig
 from conformance.context import CheckContext
 from conformance.contract import load_contract
 from conformance.http import Budget, Client, ClientOptions
-from conformance.model import ClauseVerdict, Verdict
+from conformance.model import ClauseVerdict, Exchange, RecordedRequest, RecordedResponse, Verdict
 from conformance.redact import Redactor
 from tests.support.procs import ROOT, free_port, run_server
 from tests.support.reference import ReferenceServer
@@ -176,3 +177,25 @@ def test_judge_maps_each_rule_to_its_clause_and_level() -> None:
     assert judge(b'{"email": "a@example.com", "name": "a\\u0000b"}') == ["MAY REQ-TEXT-1"]
     deep = b'{"email": "a@example.com", "metadata": ' + b'{"a": ' * 40 + b"1" + b"}" * 41
     assert judge(deep) == ["REQ-BODY-1/must"]
+
+
+def test_the_nul_verdict_looks_at_strings_only() -> None:
+    """Zoo finding F2: a number past I-JSON echoed rounded is RES-ECHO-1's MAY, not a mangled U+0000."""
+    client = Client(ClientOptions(base_url="http://127.0.0.1:9/v1"), Budget(5), Redactor([]))
+    ctx = CheckContext(CONTRACT, RunConfig(base_url="http://127.0.0.1:9/v1"), client, nonce="n")
+    client.close()
+    sent = {"email": "a@example.com", "metadata": {"k\x00": "a\x00b", "n": -76297375031576707072}}
+    raw = json.dumps(sent).encode()
+    expectation = judge_request(CONTRACT, content_type="application/json", body=raw, auth="valid", idempotency_key=None)
+    assert expectation.nul_fields == ["metadata"]
+
+    def answer(metadata: dict[str, object]) -> Exchange:
+        echo = {"id": "cus_1", **sent, "metadata": metadata}
+        response = RecordedResponse(201, [("Content-Type", "application/json")], b"{}", False, 0.0, json=echo)
+        return Exchange(RecordedRequest("POST", "http://127.0.0.1:9/v1/customers", [], raw, len(raw)), response)
+
+    run = generic.GenericRun(ctx)
+    run.judge_created(answer({"k\x00": "a\x00b", "n": -7.62973750315767e19}), expectation, sent)
+    assert run.collected == {}
+    run.judge_created(answer({"k": "ab", "n": -76297375031576707072}), expectation, sent)
+    assert list(run.collected) == [("REQ-TEXT-1", "metadata with U+0000 stored mangled")]

@@ -174,13 +174,14 @@ def parse_body(contract: Contract, raw: bytes, expectation: Expectation) -> Any:
     return value
 
 
-def _strings(value: Any) -> list[str]:
+def strings_of(value: Any) -> list[str]:
+    """Every string in a JSON value, object keys included."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [s for k, v in value.items() for s in (k, *_strings(v))]
+        return [s for k, v in value.items() for s in (k, *strings_of(v))]
     if isinstance(value, list):
-        return [s for item in value for s in _strings(item)]
+        return [s for item in value for s in strings_of(item)]
     return []
 
 
@@ -263,12 +264,12 @@ def judge_request(
     if not isinstance(value, dict):
         expectation.add("REQ-BODY-1", "must", "a top level not an object", _json_type(value))
         return expectation
-    strings = _strings(value)
+    strings = strings_of(value)
     if any(0xD800 <= ord(ch) <= 0xDFFF for s in strings for ch in s):
         expectation.add("REQ-TEXT-1", "must", "a lone surrogate")
     if any("\x00" in s for s in strings):
         expectation.may.append("REQ-TEXT-1: U+0000 (stored exactly or rejected)")
-        expectation.nul_fields = [k for k, v in value.items() if "\x00" in "".join(_strings({k: v}))]
+        expectation.nul_fields = [k for k, v in value.items() if "\x00" in "".join(strings_of({k: v}))]
     _judge_fields(contract, value, expectation)
     return expectation
 
