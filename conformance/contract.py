@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -71,7 +71,6 @@ class Contract:
     spec: dict[str, Any]
     sha256: str
     origin: str = "bundled openapi.yaml"
-    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # -- raw pieces -------------------------------------------------------
     def resolve(self, node: Any) -> Any:
@@ -210,6 +209,18 @@ class Contract:
     @property
     def nesting_depth_limit(self) -> int:
         return self.limits["nesting_depth"]
+
+    @property
+    def header_bytes_limit(self) -> int:
+        return self.limits["header_bytes"]
+
+    @property
+    def header_timeout_seconds(self) -> float:
+        return float(self.limits["header_timeout_seconds"])
+
+    @property
+    def body_timeout_seconds(self) -> float:
+        return float(self.limits["body_timeout_seconds"])
 
     @cached_property
     def idempotency_header(self) -> dict[str, Any]:

@@ -85,7 +85,7 @@ class CustomersGuard:
         self.path = contract.base_path + CUSTOMERS_PATH
         self.body_limit = contract.body_bytes_limit
         self.depth_limit = contract.nesting_depth_limit
-        self.body_timeout = float(contract.limits.get("body_timeout_seconds", 30))
+        self.body_timeout = contract.body_timeout_seconds
         self.idempotency_max = contract.idempotency_key_max_length
         self.idempotency_min = int(contract.idempotency_header["schema"].get("minLength", 1))
         email_fields = [

@@ -10,9 +10,9 @@ every byte, so a client sending one byte a second holds a connection for ever. H
   client can read a 413) is cut off after `body_timeout_seconds` too; once it has been
   discarded, the idle connection gets uvicorn's keep-alive timeout (uvicorn itself
   cancels that timer when the rest of the body arrives and never re-arms it);
-- a request line and headers larger than `HEADER_BYTES_LIMIT` get a plain `400` and
-  the connection is closed (httptools buffers a header of any size: 80 MB in 10 s
-  cost 140 MB of memory before this cap).
+- a request line and headers larger than `header_bytes` (x-limits; 16 KiB, as h11's
+  and Node's default) get a plain `400` and the connection is closed (httptools
+  buffers a header of any size: 80 MB in 10 s cost 140 MB of memory before this cap).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from handlers.spec import contract
 
 TIMEOUT_RESPONSE = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-HEADER_BYTES_LIMIT = 16 * 1024  # as h11's and Node's default
 HEADERS_TOO_LARGE = "Request header fields too large"
 
 
@@ -36,9 +35,10 @@ class _HeadersTooLarge(Exception):
 class DeadlineHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        limits = contract().limits
-        self._header_timeout = float(limits.get("header_timeout_seconds", 10))
-        self._body_timeout = float(limits.get("body_timeout_seconds", 30))
+        spec = contract()
+        self._header_timeout = spec.header_timeout_seconds
+        self._body_timeout = spec.body_timeout_seconds
+        self._header_bytes_limit = spec.header_bytes_limit
         self._deadline: asyncio.TimerHandle | None = None
         self._header_bytes: int | None = None  # None: not inside a request's headers
         self._headers_too_large = False
@@ -74,7 +74,7 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
         # Counted after parsing: a chunk that completes the headers may carry body bytes.
         if self._header_bytes is not None and not self.transport.is_closing():
             self._header_bytes += len(data)
-            if self._header_bytes > HEADER_BYTES_LIMIT:
+            if self._header_bytes > self._header_bytes_limit:
                 self._headers_too_large = True
                 self.send_400_response(HEADERS_TOO_LARGE)
 
@@ -92,7 +92,7 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
         # Headers that arrived in one read are not counted by data_received.
         super().on_header(name, value)
         self._parsed_header_bytes += len(name) + len(value)
-        if self._parsed_header_bytes + len(self.url) > HEADER_BYTES_LIMIT:
+        if self._parsed_header_bytes + len(self.url) > self._header_bytes_limit:
             self._headers_too_large = True
             raise _HeadersTooLarge
 
