@@ -54,8 +54,14 @@ def _print_version(ctx: click.Context, _param: Any, value: bool) -> None:
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
-              help="Show the version and the bundled spec's sha256.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the bundled spec's sha256.",
+)
 def main() -> None:
     """The Customers API contract kit: reference server, conformance suite, docs."""
 
