@@ -317,6 +317,22 @@ def test_text_postgresql_cannot_hold_is_a_clean_storage_error(
         storage.close()
 
 
+@pytest.mark.parametrize(
+    "field",
+    [
+        pytest.param({"name": "\ud800"}, id="surrogate-in-name"),
+        pytest.param({"metadata": {"k": "\udc00"}}, id="surrogate-in-metadata"),
+    ],
+)
+def test_a_lone_surrogate_is_a_clean_storage_error_on_both_backends(field: dict[str, Any], storage: Storage) -> None:
+    before = storage.count_customers()
+    with pytest.raises(StorageError) as raised:
+        storage.create_customer(_new(**field))
+    assert "\n" not in str(raised.value)
+    assert storage.count_customers() == before
+    _created(storage.create_customer(_new()))
+
+
 def test_synchronous_commit_is_on_even_where_the_database_default_is_off() -> None:
     with temporary_database() as url:
         name = url.rsplit("/", 1)[1]

@@ -165,8 +165,10 @@ class SQLiteStorage:
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
-        except sqlite3.Error as exc:
-            raise StorageError(f"create failed: {exc}") from exc
+        except (sqlite3.Error, UnicodeError) as exc:
+            # UnicodeError: a lone surrogate, which no UTF-8 store can hold (the guard
+            # rejects it with 400 first; storage called directly fails cleanly too).
+            raise StorageError(f"create failed: {type(exc).__name__}") from exc
         return outcome
 
     def _create_in_tx(
