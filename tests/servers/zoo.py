@@ -18,6 +18,7 @@ import binascii
 import json
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -35,6 +36,8 @@ LINGER_SECONDS = 2.0
 LINGER_BYTES = 128 * 1024 * 1024
 READ_CHUNK = 64 * 1024
 UTF8_CHARSETS = ("utf-8", "utf8")
+KEY_COLUMN = 20
+BURST_LIMIT = 4  # 503-under-burst: more requests in flight than this get a bare 503
 
 
 class App:
@@ -70,6 +73,8 @@ class App:
             self.keys[key] = Identity(key, env, org or args.org)
         self.default_org = args.org
         self.store = Store(self.rules, contract.id_prefix, contract.environments)
+        self.in_flight = 0
+        self.in_flight_lock = threading.Lock()
 
     def on(self, defect: str) -> bool:
         return self.rules.on(defect)
@@ -117,6 +122,22 @@ class ZooHandler(BaseHTTPRequestHandler):
         app = self.server.app
         self.consumed = False
         self.raw = b""
+        with app.in_flight_lock:
+            app.in_flight += 1
+        try:
+            if app.on("503-under-burst"):
+                if app.in_flight > BURST_LIMIT:
+                    self.close_connection = True
+                    self.send_bytes(503, b"Service Unavailable", "text/plain", method=method)
+                    return
+                time.sleep(0.05)  # the slow backend the protection is for
+            self.handle_request(method)
+        finally:
+            with app.in_flight_lock:
+                app.in_flight -= 1
+
+    def handle_request(self, method: str) -> None:
+        app = self.server.app
         try:
             if urlsplit(self.path).path != app.customers_path:
                 raise Reject(404, "Not Found", f"no resource at {urlsplit(self.path).path[:60]}")
@@ -194,7 +215,7 @@ class ZooHandler(BaseHTTPRequestHandler):
                 token = ""
         elif scheme.lower() != "bearer" or not token:
             raise self.unauthorized(app, "use `Authorization: Bearer <key>`")
-        who = app.keys.get(token)
+        who = app.keys.get(token) or self.loose_lookup(app, token)
         if who is None and app.on("auth-bypass-unknown-key"):
             env = app.environment_of_key(token)  # any well-formed key: the check forgot the lookup
             who = Identity(token, env, app.default_org) if env else None
@@ -203,6 +224,15 @@ class ZooHandler(BaseHTTPRequestHandler):
         if app.on("auth-rejects-live") and who.environment != app.store.environments[-1]:
             raise self.unauthorized(app, "live keys are not enabled", token)
         return who
+
+    def loose_lookup(self, app: App, token: str) -> Identity | None:
+        """auth-key-truncated / auth-key-case-insensitive: a lookup that matches more than the key."""
+        for key, who in app.keys.items():
+            if app.on("auth-key-truncated") and key[:KEY_COLUMN] == token[:KEY_COLUMN]:
+                return who  # a VARCHAR(20) key column: the rest of the token is never compared
+            if app.on("auth-key-case-insensitive") and key.lower() == token.lower():
+                return who  # a case-insensitive collation
+        return None
 
     def unauthorized(self, app: App, detail: str, token: str = "") -> Reject:
         if app.on("auth-echo-key") and token:
@@ -268,6 +298,8 @@ class ZooHandler(BaseHTTPRequestHandler):
 
     def read_chunked(self, app: App, limit: int | None) -> bytes:
         deadline = time.monotonic() + app.body_timeout
+        if app.on("413-chunked-missing"):
+            limit = None  # the limit was only ever applied to Content-Length
         parts: list[bytes] = []
         total = 0
         while True:

@@ -220,7 +220,8 @@ def validate(doc: Any, rules: Rules) -> dict[str, Any]:
 def _field_problem(name: str, value: Any, rules: Rules) -> str | None:
     if name in rules.object_fields:
         if isinstance(value, dict):
-            return _metadata_cap(value) if rules.flavour == STRICT else None
+            capped = rules.flavour == STRICT and not rules.on("echo-truncates-long-metadata")
+            return _metadata_cap(value) if capped else None
         if rules.on("metadata-array-accepted") and isinstance(value, list):
             return None
         if rules.on("metadata-null-accepted") and value is None:

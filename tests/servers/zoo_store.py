@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import struct
 import threading
 import time
 import unicodedata
@@ -19,6 +20,9 @@ from typing import Any
 from zoo_rules import SURROGATE, Rules
 
 IDEM_TTL = 24 * 3600.0
+IDEM_TTL_MISTAKE = 2.0  # idem-ttl-seconds: "86400" read as milliseconds, more or less
+FLOAT32 = struct.Struct("<f")
+TRUNCATE_AT = 500  # echo-truncates-long-metadata: a VARCHAR(500) column
 # env-wrong-word: the words a team might use instead of the contract's.
 WRONG_WORDS = {"live": "production", "sandbox": "test"}
 ID_HEX = 24
@@ -50,6 +54,7 @@ class Store:
         self.replays: dict[tuple[str, str], tuple[float, str, Answer | None]] = {}
         self.lock = threading.Lock()
         self.counter = 0
+        self.counters: dict[str, int] = {}
 
     # -- idempotency ----------------------------------------------------------
     def begin(self, who: Identity, idem_key: str, fingerprint: str) -> Answer | None:
@@ -79,7 +84,8 @@ class Store:
 
     def _expire(self) -> None:
         now = time.monotonic()
-        for key in [k for k, (at, _, _) in self.replays.items() if now - at > IDEM_TTL]:
+        ttl = IDEM_TTL_MISTAKE if self.rules.on("idem-ttl-seconds") else IDEM_TTL
+        for key in [k for k, (at, _, _) in self.replays.items() if now - at > ttl]:
             del self.replays[key]
 
     # -- customers ------------------------------------------------------------
@@ -99,7 +105,10 @@ class Store:
         for name in ("name", "external_id"):
             if isinstance(stored.get(name), int | float) and not isinstance(stored.get(name), bool):
                 stored[name] = str(stored[name])  # name-number-coerced
-        customer_id = self._new_id()
+        unique = self._uniqueness_conflict(who, stored)
+        if unique is not None:
+            return unique
+        customer_id = self._new_id(who)
         now = self._now()
         customer: dict[str, Any] = {
             "id": customer_id,
@@ -117,7 +126,18 @@ class Store:
             self.customers[customer_id] = customer
         return Answer(200 if self.rules.on("status-200") else 201, customer)
 
-    def _stored(self, value: Any) -> Any:
+    def _uniqueness_conflict(self, who: Identity, stored: dict[str, Any]) -> Answer | None:
+        """email-unique / external-id-unique: a unique index the contract does not ask for."""
+        for name in ("email", "external_id"):
+            if not self.rules.on(f"{name.replace('_', '-')}-unique") or stored.get(name) is None:
+                continue
+            with self.lock:
+                taken = any(c[name] == stored[name] and c["org_id"] == who.org_id for c in self.customers.values())
+            if taken:
+                return conflict(f"a customer with this {name} exists")
+        return None
+
+    def _stored(self, value: Any, top: bool = True) -> Any:
         """The value as this server's storage keeps it (exactly, unless a defect says otherwise)."""
         on = self.rules.on
         if isinstance(value, str):
@@ -137,11 +157,16 @@ class Store:
                 value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             return value
         if isinstance(value, dict):
-            return {k: self._stored(v) for k, v in value.items()}
+            inner = {k: self._stored(v, top=False) for k, v in value.items()}
+            if on("echo-truncates-long-metadata") and not top:
+                inner = {k: v[:TRUNCATE_AT] if isinstance(v, str) else v for k, v in inner.items()}
+            return inner
         if isinstance(value, list):
-            return [self._stored(v) for v in value]
+            return [self._stored(v, top=False) for v in value]
         if isinstance(value, bool) and on("echo-metadata-stringify"):
             return "true" if value else "false"
+        if isinstance(value, float) and on("echo-float32") and abs(value) < 3.4e38:
+            return FLOAT32.unpack(FLOAT32.pack(value))[0]
         return value
 
     def _shape(self, customer: dict[str, Any], stored: dict[str, Any]) -> None:
@@ -165,8 +190,12 @@ class Store:
         if on("time-epoch-number"):
             customer["created_at"] = customer["updated_at"] = int(time.time())
 
-    def _new_id(self) -> str:
+    def _new_id(self, who: Identity) -> str:
         on = self.rules.on
+        if on("id-collide-across-envs"):
+            with self.lock:  # one sequence per environment, as two databases would have
+                self.counters[who.environment] = self.counters.get(who.environment, 0) + 1
+                return f"{self.id_prefix}{self.counters[who.environment]:024x}"
         if on("id-collide"):
             return f"{self.id_prefix}{int(time.time()):x}"  # one id per second
         if on("id-race-counter"):

@@ -1,0 +1,114 @@
+"""Conforming servers get no false positive; every clause is caught by the zoo or shown as a MAY choice.
+
+Three conforming implementations, full default runs of `billing-kit check` with
+the live key, on several seeds: the Python zoo server in its strict and lenient
+flavours (opposite MAY choices: quoted, non-ASCII, IP-literal and single-label
+emails, duplicate keys, a BOM, huge numbers, U+0000, metadata caps, media-type
+parameters) and the Node.js server (lenient, JavaScript's natural choices).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from conformance import clauses
+from tests.servers import zoo_runner
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = (1, 2)
+CONFORMING = (
+    (zoo_runner.PYTHON, zoo_runner.STRICT),
+    (zoo_runner.PYTHON, zoo_runner.LENIENT),
+    (zoo_runner.NODE, zoo_runner.LENIENT),
+)
+MAY_CLAUSES = sorted(c.id for c in clauses.CLAUSES if c.level is clauses.Level.MAY)
+# One xdist worker runs this module, so each full run happens once and is shared.
+pytestmark = pytest.mark.xdist_group("conforming")
+
+
+@cache
+def full_run(kind: str, flavour: str, seed: int) -> zoo_runner.CheckRun:
+    if kind == zoo_runner.NODE and shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    with zoo_runner.zoo_server(kind, None, flavour) as target:
+        return zoo_runner.run_check(target, seed=seed, examples=None, live=True, timeout=5, max_time=300)
+
+
+def findings(run: zoo_runner.CheckRun, kinds: tuple[str, ...]) -> list[str]:
+    out = []
+    for entry in run.report.get("verdicts", []):
+        if entry["verdict"] in kinds:
+            messages = [e.get("message") for e in entry.get("evidence", [])[:3]]
+            out.append(f"{entry['clause']} {entry['verdict']}: {entry.get('note') or ''} {messages}")
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(("kind", "flavour"), CONFORMING, ids=[f"{k}-{f}" for k, f in CONFORMING])
+def test_conforming_server_passes(kind: str, flavour: str, seed: int) -> None:
+    """Zero FAIL, zero WARN, nothing skipped: every clause judged, no false positive."""
+    run = full_run(kind, flavour, seed)
+    assert findings(run, ("FAIL", "WARN", "SKIP")) == [], run.stderr[-1000:]
+    assert run.returncode == 0
+    assert {v["clause"] for v in run.report["verdicts"]} == set(clauses.BY_ID)
+    assert sorted(run.verdicts("INFO")) == MAY_CLAUSES
+
+
+def may_outcomes(run: zoo_runner.CheckRun, clause: str) -> dict[str, str]:
+    """case -> "accepted" or "rejected", from the clause's INFO notes."""
+    entry = next(v for v in run.report["verdicts"] if v["clause"] == clause)
+    outcomes = {}
+    for evidence in entry["evidence"]:
+        status = ((evidence.get("exchange") or {}).get("response") or {}).get("status")
+        if evidence.get("kind") == "note" and isinstance(status, int):
+            case = evidence.get("case") or evidence["message"].rsplit(": ", 1)[0]
+            outcomes[case] = "accepted" if status < 300 else "rejected"
+    return outcomes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("clause", MAY_CLAUSES)
+def test_opposite_may_choices_are_recorded_not_judged(clause: str) -> None:
+    """Each MAY clause: INFO for both flavours, and a case one accepted and the other rejected."""
+    lenient = full_run(zoo_runner.PYTHON, zoo_runner.LENIENT, SEEDS[0])
+    strict = full_run(zoo_runner.PYTHON, zoo_runner.STRICT, SEEDS[0])
+    assert lenient.verdict(clause) == strict.verdict(clause) == "INFO"
+    chosen, refused = may_outcomes(lenient, clause), may_outcomes(strict, clause)
+    opposite = [case for case in chosen if chosen[case] == "accepted" and refused.get(case) == "rejected"]
+    assert opposite, f"no case of {clause} shows the opposite choices: {chosen} / {refused}"
+
+
+def test_every_clause_is_caught_by_a_defect() -> None:
+    """Mutation coverage: every MUST and SHOULD clause is the expected catch of some defect in the zoo.
+
+    (test_zoo proves each defect is caught; the MAY clauses are covered by the opposite
+    choices above, since no defect can break a MAY.)
+    """
+    caught = {d["clause"] for d in zoo_runner.defects()}
+    judged = {c.id for c in clauses.CLAUSES if c.level is not clauses.Level.MAY}
+    assert sorted(judged - caught) == []
+    assert caught <= judged
+
+
+def test_mutation_score_is_measured_for_the_current_zoo() -> None:
+    """mutation_score.json (written by `python -m tests.servers.zoo_runner --write`) matches the table."""
+    score = json.loads(zoo_runner.SCORE_FILE.read_text())
+    measured = {(r["server"], r["name"]) for r in score["results"]}
+    assert measured == {(d["server"], d["name"]) for d in zoo_runner.defects()}
+    assert score["caught"] == sum(r["caught"] for r in score["results"])
+    assert score["defects"] == len(score["results"])
+    assert f"{score['caught']}/{score['defects']}" in (ROOT / "README.md").read_text()
+
+
+def test_a_double_in_integer_notation_echoes_equal() -> None:
+    """JavaScript echoes the double 2.966404195032817e16 as 29664041950328170: the same value (FINDINGS F1)."""
+    from conformance.strategies import json_equal
+
+    assert float(29664041950328170) == 2.966404195032817e16
+    assert json_equal({"n": 2.966404195032817e16}, {"n": 29664041950328170})
