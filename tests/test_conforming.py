@@ -60,6 +60,15 @@ def test_conforming_server_passes(kind: str, flavour: str, seed: int) -> None:
     assert sorted(run.verdicts("INFO")) == MAY_CLAUSES
 
 
+@pytest.mark.slow
+def test_polite_overload_is_waited_out_not_failed() -> None:
+    """Every 37th request answered 429 with `Retry-After: 1`: the suite waits, retries, and passes the server."""
+    with zoo_runner.zoo_server(zoo_runner.PYTHON, extra=["--throttle", "37"]) as target:
+        run = zoo_runner.run_check(target, seed=SEEDS[0], examples=None, live=True, timeout=5, max_time=300)
+    assert findings(run, ("FAIL", "WARN", "SKIP")) == [], run.stderr[-1000:]
+    assert run.returncode == 0
+
+
 def may_outcomes(run: zoo_runner.CheckRun, clause: str) -> dict[str, str]:
     """case -> "accepted" or "rejected", from the clause's INFO notes."""
     entry = next(v for v in run.report["verdicts"] if v["clause"] == clause)

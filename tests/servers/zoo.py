@@ -74,6 +74,8 @@ class App:
         self.default_org = args.org
         self.store = Store(self.rules, contract.id_prefix, contract.environments)
         self.in_flight = 0
+        self.requests = 0
+        self.throttle = args.throttle
         self.in_flight_lock = threading.Lock()
 
     def on(self, defect: str) -> bool:
@@ -124,7 +126,13 @@ class ZooHandler(BaseHTTPRequestHandler):
         self.raw = b""
         with app.in_flight_lock:
             app.in_flight += 1
+            app.requests += 1
+            throttled = app.throttle > 0 and app.requests % app.throttle == 0
         try:
+            if throttled:  # polite overload: conforming, the client waits and retries (ERR-2)
+                refusal = Reject(429, "Too Many Requests", "retry after 1 second", headers=[("Retry-After", "1")])
+                self.problem(refusal, method)
+                return
             if app.on("503-under-burst"):
                 if app.in_flight > BURST_LIMIT:
                     self.close_connection = True
@@ -421,6 +429,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--may", choices=(LENIENT, STRICT), default=STRICT)
     parser.add_argument("--defect", choices=defect_names("python"), default=None)
     parser.add_argument("--spec", default=None, help="the spec whose limits and prefixes to use")
+    parser.add_argument("--throttle", type=int, default=0, help="answer every Nth request 429 with Retry-After: 1")
     return parser.parse_args(argv)
 
 

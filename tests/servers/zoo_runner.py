@@ -96,11 +96,13 @@ def contract_json(directory: Path) -> Path:
     return path
 
 
-def server_argv(kind: str, port: int, keys: Keys, flavour: str, defect: str | None, workdir: Path) -> list[str]:
+def server_argv(
+    kind: str, port: int, keys: Keys, flavour: str, defect: str | None, workdir: Path, extra: Sequence[str] = ()
+) -> list[str]:
     key_list = f"{keys.sandbox}={keys.org},{keys.live}={keys.org}"
     common = ["--port", str(port), "--keys", key_list, *(["--defect", defect] if defect else [])]
     if kind == PYTHON:
-        return [sys.executable, str(ZOO_PY), "--may", flavour, *common]
+        return [sys.executable, str(ZOO_PY), "--may", flavour, *common, *extra]
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node is not installed")
@@ -109,12 +111,17 @@ def server_argv(kind: str, port: int, keys: Keys, flavour: str, defect: str | No
 
 @contextmanager
 def zoo_server(
-    kind: str, defect: str | None = None, flavour: str = STRICT, workdir: Path | None = None
+    kind: str,
+    defect: str | None = None,
+    flavour: str = STRICT,
+    workdir: Path | None = None,
+    extra: Sequence[str] = (),
 ) -> Iterator[Target]:
+    """A zoo server on a free port; `extra` adds options of the Python server (e.g. --throttle)."""
     keys = new_keys()
     port = free_port()
     with tempfile.TemporaryDirectory() as scratch:
-        argv = server_argv(kind, port, keys, flavour, defect, workdir or Path(scratch))
+        argv = server_argv(kind, port, keys, flavour, defect, workdir or Path(scratch), extra)
         with run_server(argv, port, ready_path="/") as server:
             yield Target(f"{server.origin}/v1", keys, kind, flavour if kind == PYTHON else LENIENT, defect)
 
