@@ -1,13 +1,16 @@
 """The reference server: a Connexion AsyncApp built from the contract, with guards in front.
 
-    access log -> /healthz -> CustomersGuard -> Connexion (Swagger UI, routing, context)
+    access log -> /healthz -> CustomersGuard -> Connexion (errors, Swagger UI, routing, context)
+                                   | admitted   -> Connexion (routing, context)
                                                 -> handlers.customers.create_customer
 
 Connexion routes the spec's operation, serves the spec at `/v1/openapi.json` and the
 Swagger UI at `/v1/ui`, and renders its own errors (404, …) as problem+json. Its
 security and request-validation middlewares are left out: the guard does both, with a
 validator built once and the body parsed once (Connexion's rebuilds its validator and
-parses the body again on every request).
+parses the body again on every request). An admitted create enters Connexion at its
+routing layer, and the routed operation is called without Connexion's per-request
+decorators (handlers/dispatch.py).
 
 `create_app` is the uvicorn factory: each worker process calls it, reading the database
 URL from `$BILLING_DB_URL` (set by `billing-kit serve`).
@@ -128,34 +131,11 @@ def build_app(storage: Storage) -> ASGIApp:
     with warnings.catch_warnings():
         # Connexion imports starlette.testclient, which warns about httpx; the server never uses it.
         warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
-        from connexion.middleware.context import ContextMiddleware
-        from connexion.middleware.exceptions import ExceptionMiddleware
-        from connexion.middleware.lifespan import LifespanMiddleware
-        from connexion.middleware.routing import RoutingMiddleware
-        from connexion.middleware.server_error import ServerErrorMiddleware
-        from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-        from connexion.options import SwaggerUIOptions
-
-        from handlers.dispatch import ReferenceApp
+        from handlers.dispatch import connexion_app
 
     spec = contract()
     backend = Backend(storage)
-    app = ReferenceApp(
-        __name__,
-        middlewares=[
-            ServerErrorMiddleware,
-            ExceptionMiddleware,
-            SwaggerUIMiddleware,
-            RoutingMiddleware,
-            LifespanMiddleware,
-            ContextMiddleware,
-        ],
-    )
-    app.add_api(
-        copy.deepcopy(spec.spec),
-        base_path=spec.base_path,
-        swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
-    )
+    app = connexion_app(copy.deepcopy(spec.spec), spec.base_path)
     return AccessLog(Health(CustomersGuard(app, backend, spec, routed=app.routed_entry()), backend))
 
 

@@ -21,8 +21,14 @@ from typing import Any
 from connexion import AsyncApp
 from connexion.apps.abstract import AbstractApp
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
+from connexion.options import SwaggerUIOptions
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
@@ -58,3 +64,26 @@ class ReferenceApp(AsyncApp):  # type: ignore[misc]
             await routing(scope, receive, send)
 
         return entry
+
+
+# Connexion's default stack without its security and request-validation middlewares:
+# the guard does both (handlers/guard.py).
+MIDDLEWARES = [
+    ServerErrorMiddleware,
+    ExceptionMiddleware,
+    SwaggerUIMiddleware,
+    RoutingMiddleware,
+    LifespanMiddleware,
+    ContextMiddleware,
+]
+
+
+def connexion_app(spec: dict[str, Any], base_path: str) -> ReferenceApp:
+    """The spec's API, its JSON at `<base>/openapi.json` and Swagger UI at `<base>/ui`."""
+    app = ReferenceApp(__name__, middlewares=MIDDLEWARES)
+    app.add_api(
+        spec,
+        base_path=base_path,
+        swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
+    )
+    return app
