@@ -1,7 +1,8 @@
 # Two commands do everything on a fresh clone:
 #   make demo   the main job: the reference server on the embedded default,
 #               checked by the conformance suite, report printed
-#   make test   every test (installs what it needs, starts PostgreSQL)
+#   make test   lint (ruff, mypy --strict) and every test (installs what it
+#               needs, starts PostgreSQL)
 PY      ?= python3
 VENV    ?= .venv
 BIN      = $(VENV)/bin
@@ -29,7 +30,7 @@ sysdeps:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || \
 	  (pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && sleep 2 && pg_isready -h 127.0.0.1 -p 5432)
 
-test: $(STAMP) sysdeps
+test: $(STAMP) sysdeps lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
