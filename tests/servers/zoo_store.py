@@ -22,7 +22,8 @@ from zoo_rules import SURROGATE, Rules
 IDEM_TTL = 24 * 3600.0
 IDEM_TTL_MISTAKE = 2.0  # idem-ttl-seconds: "86400" read as milliseconds, more or less
 FLOAT32 = struct.Struct("<f")
-TRUNCATE_AT = 500  # echo-truncates-long-metadata: a VARCHAR(500) column
+TRUNCATE_AT = 500
+UNIQUE_DEFECTS = {"email": "email-unique", "external_id": "external-id-unique"}  # echo-truncates-long-metadata: a VARCHAR(500) column
 # env-wrong-word: the words a team might use instead of the contract's.
 WRONG_WORDS = {"live": "production", "sandbox": "test"}
 ID_HEX = 24
@@ -128,8 +129,8 @@ class Store:
 
     def _uniqueness_conflict(self, who: Identity, stored: dict[str, Any]) -> Answer | None:
         """email-unique / external-id-unique: a unique index the contract does not ask for."""
-        for name in ("email", "external_id"):
-            if not self.rules.on(f"{name.replace('_', '-')}-unique") or stored.get(name) is None:
+        for name, defect in UNIQUE_DEFECTS.items():
+            if not self.rules.on(defect) or stored.get(name) is None:
                 continue
             with self.lock:
                 taken = any(c[name] == stored[name] and c["org_id"] == who.org_id for c in self.customers.values())
