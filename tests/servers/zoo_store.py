@@ -22,8 +22,8 @@ from zoo_rules import SURROGATE, Rules
 IDEM_TTL = 24 * 3600.0
 IDEM_TTL_MISTAKE = 2.0  # idem-ttl-seconds: "86400" read as milliseconds, more or less
 FLOAT32 = struct.Struct("<f")
-TRUNCATE_AT = 500
-UNIQUE_DEFECTS = {"email": "email-unique", "external_id": "external-id-unique"}  # echo-truncates-long-metadata: a VARCHAR(500) column
+TRUNCATE_AT = 500  # echo-truncates-long-metadata: a VARCHAR(500) column
+UNIQUE_DEFECTS = {"email": "email-unique", "external_id": "external-id-unique"}
 # env-wrong-word: the words a team might use instead of the contract's.
 WRONG_WORDS = {"live": "production", "sandbox": "test"}
 ID_HEX = 24
