@@ -38,7 +38,8 @@ class Unreachable(Exception):
 
 class Budget:
     def __init__(self, seconds: float) -> None:
-        self.deadline = time.monotonic() + seconds
+        self.started = time.monotonic()
+        self.deadline = self.started + seconds
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()

@@ -19,11 +19,21 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._shown: dict[str, str] = {}
+
+    def add(self, secret: str, shown: str) -> None:
+        """A derived secret (a near miss of a key), shown as `shown` so it reveals no more than the key's mask."""
+        if secret and secret not in self.secrets:
+            self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
+        self._shown[secret] = shown
+
+    def masked(self, secret: str) -> str:
+        return self._shown.get(secret) or mask_key(secret)
 
     def text(self, value: str) -> str:
         for secret in self.secrets:
             if secret in value:
-                value = value.replace(secret, mask_key(secret))
+                value = value.replace(secret, self.masked(secret))
         return value
 
     def contains(self, value: bytes) -> bool:
@@ -33,5 +43,5 @@ class Redactor:
         for secret in self.secrets:
             raw = secret.encode("utf-8", "surrogateescape")
             if raw in value:
-                value = value.replace(raw, mask_key(secret).encode())
+                value = value.replace(raw, self.masked(secret).encode())
         return value

@@ -8,6 +8,8 @@ import secrets
 from conformance.checks import check
 from conformance.context import API, LIVE, CheckContext, LiveCapReached, RawAuth, describe
 from conformance.model import Exchange
+from conformance.redact import mask_key
+from conformance.reproduce import rerun_command
 
 
 def _sample_body(ctx: CheckContext) -> dict[str, str]:
@@ -45,8 +47,37 @@ def valid_key_accepted(ctx: CheckContext) -> None:
             )
 
 
+NEAR_MISS = "a near miss of the API key"
+
+
 def _unknown_key(prefix: str) -> str:
     return prefix + secrets.token_hex(12)
+
+
+def _other_char(char: str) -> str:
+    """A different character of the same kind (digit, lower, upper), so the key stays well-formed."""
+    for alphabet in ("0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+        if char in alphabet:
+            return alphabet[(alphabet.index(char) + 1) % len(alphabet)]
+    return "x" if char != "x" else "y"
+
+
+def near_misses(key: str, prefixes: list[str]) -> list[tuple[str, str]]:
+    """(how, token): well-formed keys one small step from the real one, which a sloppy lookup accepts.
+
+    A lookup on a truncated column accepts the changed, extended and shortened
+    keys; a case-insensitive one accepts the case-flipped key.
+    """
+    prefix = next((p for p in sorted(prefixes, key=len, reverse=True) if key.startswith(p)), "")
+    secret = key[len(prefix) :]
+    misses = [("its last character changed", key[:-1] + _other_char(key[-1]))]
+    flipped = prefix + secret.swapcase() if secret.swapcase() != secret else key.swapcase()
+    if flipped != key:
+        misses.append(("its letters in the other case", flipped))
+    misses.append(("one character appended", key + _other_char(key[-1])))
+    if len(secret) > 1:
+        misses.append(("its last character removed", key[:-1]))
+    return misses
 
 
 def auth_matrix(ctx: CheckContext) -> list[tuple[str, RawAuth | None, bool, str | None]]:
@@ -67,6 +98,11 @@ def auth_matrix(ctx: CheckContext) -> list[tuple[str, RawAuth | None, bool, str 
     for prefix, env in ctx.contract.key_prefixes.items():
         token = _unknown_key(prefix)
         cases.append((f"an unknown well-formed {env} key", RawAuth(f"Bearer {token}"), False, token))
+    if ctx.config.api_key:
+        for how, token in near_misses(api_key, list(ctx.contract.key_prefixes)):
+            # Secrets of the run like the key itself: redacted, shown as the key's mask.
+            ctx.client.redactor.add(token, f"{mask_key(api_key)}<{how}>")
+            cases.append((f"{NEAR_MISS}: {how}", RawAuth(f"Bearer {token}"), False, token))
     return cases
 
 
@@ -101,6 +137,8 @@ def _judge_refusal(ctx: CheckContext, case: str, exchange: Exchange, may_400: bo
             expected=" or ".join(str(s) for s in sorted(allowed, reverse=True)),
             actual=describe(exchange),
             exchange=exchange,
+            # A near miss is redacted in the evidence, so a curl could not resend it.
+            reproduce=rerun_command(ctx.config, "AUTH-2") if case.startswith(NEAR_MISS) else None,
         )
         return
     if status != 401:

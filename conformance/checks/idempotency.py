@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,6 +21,9 @@ from conformance.reproduce import rerun_command
 HEADER = "Idempotency-Key"
 CONCURRENT = 50
 CONFLICT_STATUSES = (409, 422)
+LATE = "late-replay"
+# The late replay's gap is the run's length; a run cut short by --only waits up to this much more.
+LATE_MIN_GAP = 3.0
 
 
 def idem_key(ctx: CheckContext, label: str, length: int | None = None) -> str:
@@ -82,6 +86,44 @@ def replay(ctx: CheckContext) -> None:
             f"HTTP {first.status}, id {customer}",
             answer(again),
         )
+
+
+def late_body(ctx: CheckContext) -> dict[str, Any]:
+    return {"email": f"idem-late-{ctx.nonce}@example.com", "name": "Late replay"}
+
+
+@check("IDEM-1", order=1)
+def replay_later_first(ctx: CheckContext) -> None:
+    """First of the late replay: a create with a key at the start of the run, replayed at its end."""
+    first_create(ctx, late_body(ctx), idem_key(ctx, LATE))
+
+
+@check("IDEM-1", order=97)
+def replay_later(ctx: CheckContext) -> None:
+    """The run's first key again at its end: a record kept seconds, not hours, is no longer replayed."""
+    key = idem_key(ctx, LATE)
+    first = next((e for e in ctx.log if e.created and _idem_header(e) == key), None)
+    if first is None or (customer := created_id(first)) is None:
+        raise Inconclusive("the run's first create with an Idempotency-Key was not accepted")
+    budget = ctx.client.budget
+    gap = time.monotonic() - budget.started  # the first create is the run's first request (order=1)
+    if gap < LATE_MIN_GAP:
+        time.sleep(min(LATE_MIN_GAP - gap, max(0.0, budget.remaining() - ctx.config.timeout)))
+        gap = time.monotonic() - budget.started
+    again = ctx.require_answer(post_with_key(ctx, late_body(ctx), key))
+    if again.status != first.status or created_id(again) != customer:
+        warn(
+            ctx,
+            "IDEM-1",
+            f"a retry {gap:.0f} s after the first request (the contract says 24 hours) was not a replay",
+            again,
+            f"HTTP {first.status}, id {customer}",
+            answer(again),
+        )
+
+
+def _idem_header(exchange: Exchange) -> str | None:
+    return next((v for k, v in exchange.request.headers if k.lower() == HEADER.lower()), None)
 
 
 @check("IDEM-2", order=60)

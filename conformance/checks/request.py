@@ -6,6 +6,7 @@ from typing import Any
 
 from conformance import strategies
 from conformance.checks import check
+from conformance.checks.response import short
 from conformance.context import CheckContext, Violation, describe
 from conformance.corpora import run_corpus
 
@@ -14,6 +15,7 @@ META_PROBES: tuple[tuple[str, Any], ...] = (
     ("100 keys", {f"k{i}": i for i in range(100)}),
     ("a 200-character key", {"k" * 200: "v"}),
     ("a 10,000-character value", {"v": "x" * 10_000}),
+    ("a 10,000-character value one object down", {"o": {"v": "x" * 10_000}}),
     ("nesting 8 deep", {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": 1}}}}}}}}),
 )
 
@@ -100,10 +102,23 @@ def length_boundaries(ctx: CheckContext) -> None:
         ctx.inconclusive("REQ-LEN-1", "no usable answer to any boundary case")
 
 
-@check("REQ-META-2", order=30)
+@check("REQ-META-2", "RES-ECHO-1", order=30)
 def metadata_caps(ctx: CheckContext) -> None:
-    """Larger metadata than the must-accept generators: what the server chose is recorded."""
+    """Larger metadata than the must-accept generators: the choice recorded, an accepted value echoed exactly."""
     for label, metadata in META_PROBES:
         exchange = ctx.require_answer(ctx.post({"email": f"meta-{ctx.nonce}@example.com", "metadata": metadata}))
         outcome = "accepted" if exchange.created else "rejected"
         ctx.note("REQ-META-2", f"metadata with {label}: {outcome} ({describe(exchange)})", exchange=exchange)
+        body = exchange.json_body()
+        if not exchange.created or not isinstance(body, dict) or "metadata" not in body:
+            continue  # a refusal is the MAY cap; a 201 without metadata is RES-1's business
+        sent = exchange.sent["metadata"]
+        if not strategies.json_equal(sent, body["metadata"]):
+            # A cap is MAY; accepting the value and storing another is not.
+            ctx.violation(
+                "RES-ECHO-1",
+                f"metadata with {label} accepted but not echoed exactly",
+                expected=short(sent),
+                actual=short(body["metadata"]),
+                exchange=exchange,
+            )
