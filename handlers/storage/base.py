@@ -34,6 +34,20 @@ class NewCustomer:
     external_id: str | None
     metadata: dict[str, Any]
 
+    def stored_as(self, customer_id: str, now: datetime) -> Customer:
+        """The customer this request becomes: on create, updated_at equals created_at (RES-TIME-1)."""
+        return Customer(
+            id=customer_id,
+            org_id=self.org_id,
+            environment=self.environment,
+            email=self.email,
+            name=self.name,
+            external_id=self.external_id,
+            metadata=self.metadata,
+            created_at=now,
+            updated_at=now,
+        )
+
 
 @dataclass(frozen=True)
 class Customer:

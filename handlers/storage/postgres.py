@@ -238,17 +238,7 @@ class PostgresStorage:
                     "DELETE FROM idempotency WHERE api_key_id = %s AND key = %s AND created_at = %s",
                     (idempotency.api_key_id, idempotency.key, row[2]),
                 )
-        customer = Customer(
-            id=new_customer_id(),
-            org_id=new.org_id,
-            environment=new.environment,
-            email=new.email,
-            name=new.name,
-            external_id=new.external_id,
-            metadata=new.metadata,
-            created_at=now,
-            updated_at=now,
-        )
+        customer = new.stored_as(new_customer_id(), now)
         conn.execute(
             f"INSERT INTO customers ({_CUSTOMER_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s::json, %s, %s)",
             (

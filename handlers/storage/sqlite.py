@@ -192,17 +192,7 @@ class SQLiteStorage:
                     "DELETE FROM idempotency WHERE api_key_id = ? AND key = ?",
                     (idempotency.api_key_id, idempotency.key),
                 )
-        customer = Customer(
-            id=new_customer_id(),
-            org_id=new.org_id,
-            environment=new.environment,
-            email=new.email,
-            name=new.name,
-            external_id=new.external_id,
-            metadata=new.metadata,
-            created_at=now,
-            updated_at=now,
-        )
+        customer = new.stored_as(new_customer_id(), now)
         conn.execute(
             f"INSERT INTO customers ({_CUSTOMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
