@@ -87,16 +87,23 @@ class Client:
         self.sent = 0
         self._timeouts_in_a_row = 0
         self._lock = threading.Lock()
-        self._http = httpx.Client(
-            verify=options.verify,
-            limits=httpx.Limits(max_connections=options.pool_size, max_keepalive_connections=options.pool_size),
-            headers={"User-Agent": options.user_agent, "Accept-Encoding": "identity"},
+        self._http = self._new_http(options.pool_size)
+        # No keep-alive: the one retry of a request whose reused connection the server had just closed.
+        self._fresh = self._new_http(0)
+        self.reconnects = 0
+
+    def _new_http(self, keepalive: int) -> httpx.Client:
+        return httpx.Client(
+            verify=self.options.verify,
+            limits=httpx.Limits(max_connections=self.options.pool_size, max_keepalive_connections=keepalive),
+            headers={"User-Agent": self.options.user_agent, "Accept-Encoding": "identity"},
             follow_redirects=False,
             trust_env=False,
         )
 
     def close(self) -> None:
         self._http.close()
+        self._fresh.close()
 
     def url(self, path: str) -> str:
         return self.options.base_url.rstrip("/") + path
@@ -168,18 +175,15 @@ class Client:
         with self._lock:
             self.sent += 1
         try:
-            with self._http.stream(
-                method, self.url(path), content=body, headers=headers, timeout=httpx.Timeout(timeout)
-            ) as response:
-                data, truncated = self._read_capped(response, started + timeout)
-                recorded = RecordedResponse(
-                    status=response.status_code,
-                    headers=[(k, self.redactor.text(v)) for k, v in response.headers.items()],
-                    body=self.redactor.data(data),
-                    truncated=truncated,
-                    elapsed=time.monotonic() - started,
-                    secret_echoed=self.redactor.contains(data),
-                )
+            try:
+                recorded, data, truncated = self._attempt(self._http, method, path, body, headers, timeout, started)
+            except _StaleConnection:
+                # The server closed an idle keep-alive connection as it was reused: what any
+                # HTTP client does is resend once on a new connection. A fresh one failing is evidence.
+                with self._lock:
+                    self.reconnects += 1
+                started = time.monotonic()
+                recorded, data, truncated = self._attempt(self._fresh, method, path, body, headers, timeout, started)
         except httpx.LocalProtocolError as exc:
             return Exchange(request, None, error=f"not sent: the HTTP client refused the request ({exc})")
         except httpx.TimeoutException:
@@ -198,6 +202,45 @@ class Client:
             recorded.json_error = "empty body"
         return Exchange(request, recorded)
 
+    def _attempt(
+        self,
+        http: httpx.Client,
+        method: str,
+        path: str,
+        body: bytes | None,
+        headers: list[tuple[str, str]],
+        timeout: float,
+        started: float,
+    ) -> tuple[RecordedResponse, bytes, bool]:
+        events: list[str] = []
+        try:
+            with http.stream(
+                method,
+                self.url(path),
+                content=body,
+                headers=headers,
+                timeout=httpx.Timeout(timeout),
+                extensions={"trace": lambda name, _: events.append(name)},
+            ) as response:
+                data, truncated = self._read_capped(response, started + timeout)
+                recorded = RecordedResponse(
+                    status=response.status_code,
+                    headers=[(k, self.redactor.text(v)) for k, v in response.headers.items()],
+                    body=self.redactor.data(data),
+                    truncated=truncated,
+                    elapsed=time.monotonic() - started,
+                    secret_echoed=self.redactor.contains(data),
+                )
+        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+            reused = not any(name.startswith("connection.connect_tcp") for name in events)
+            answered = any(name.endswith("receive_response_headers.complete") for name in events)
+            # h11 also raises RemoteProtocolError on garbage; only an empty answer means a closed connection.
+            empty = not isinstance(exc, httpx.RemoteProtocolError) or "without sending a response" in str(exc)
+            if reused and not answered and empty:
+                raise _StaleConnection(str(exc)) from exc
+            raise
+        return recorded, data, truncated
+
     @staticmethod
     def _read_capped(response: httpx.Response, deadline: float) -> tuple[bytes, bool]:
         buffer = bytearray()
@@ -208,6 +251,10 @@ class Client:
             if time.monotonic() > deadline:
                 raise httpx.ReadTimeout("response body not complete within the timeout")
         return bytes(buffer), False
+
+
+class _StaleConnection(httpx.TransportError):
+    """A reused keep-alive connection failed before any response header: the server had closed it."""
 
 
 def _reason(exc: Exception) -> str:
