@@ -15,11 +15,11 @@ from contextlib import contextmanager
 import pytest
 
 from conformance import corpora, runner
-from conformance.checks.body import TAG_PLACEHOLDER
 from conformance.checks.streaming import padded_create, send_big
 from conformance.config import RunConfig
 from conformance.context import CheckContext
 from conformance.contract import load_contract
+from conformance.corpora import TAG_PLACEHOLDER
 from conformance.http import Budget, Client, ClientOptions
 from conformance.model import RunResult, Verdict
 from conformance.redact import Redactor

@@ -10,45 +10,17 @@ streaming sender, which stops sending as soon as the server answers.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from conformance import corpora, strategies
 from conformance.checks import check
 from conformance.checks.streaming import padded_create, send_big
-from conformance.context import API, MISSING, CheckContext, RawAuth
+from conformance.context import CheckContext
 from conformance.corpora import Case
 from conformance.model import Exchange
 
-TAG_PLACEHOLDER = b"__RUN_TAG_MEMBER__"
 ECHOED = ("email", "name", "external_id", "metadata")
 HOSTILE_BODY_BYTES = 50 << 20  # ERR-2: "a 50 MiB body included"
-
-
-def tag_member(ctx: CheckContext) -> bytes:
-    """The run tag as a JSON object member (`"key": "value"`), for raw bodies."""
-    return json.dumps(ctx.run_tag)[1:-1].encode()
-
-
-def send(ctx: CheckContext, case: Case) -> Exchange:
-    """Send a corpus case, with the run tag put in place of the placeholder in raw bytes."""
-    raw = case.raw_bytes()
-    if raw is not None:
-        raw = raw.replace(TAG_PLACEHOLDER, tag_member(ctx))
-    auth: Any = API
-    if case.auth == "none":
-        auth = None
-    elif isinstance(case.auth, dict):
-        auth = RawAuth(case.auth["raw"])
-    return ctx.post(
-        case.body if case.has_body else MISSING,
-        raw=raw,
-        auth=auth,
-        tag=case.tag,
-        content_type=case.content_type,
-        headers=list(case.headers.items()),
-        method=case.method,
-    )
 
 
 def wanted(ctx: CheckContext, case: Case) -> bool:
@@ -62,7 +34,7 @@ def run_cases(ctx: CheckContext, cases: list[tuple[Case, Exchange | None]]) -> N
     for case, given in cases:
         if not wanted(ctx, case):
             continue
-        exchange = given if given is not None else send(ctx, case)
+        exchange = given if given is not None else corpora.send_case(ctx, case)
         answered.setdefault(case.clause, 0)
         if not exchange.ok:
             continue  # a 5xx, a hang or a dropped connection: ERR-2's business, judged once
@@ -175,4 +147,4 @@ def hostile_inputs(ctx: CheckContext) -> None:
     cases += size_cases(ctx, "ERR-2", HOSTILE_BODY_BYTES)
     for case, given in cases:
         if given is None and wanted(ctx, case):
-            send(ctx, case)  # no_server_errors judges every exchange of the run
+            corpora.send_case(ctx, case)  # no_server_errors judges every exchange of the run

@@ -105,9 +105,22 @@ def load(name: str) -> tuple[Case, ...]:
     return tuple(cases)
 
 
+# Raw-bytes cases put this where the run tag belongs (`"key": "value"`, a JSON member).
+TAG_PLACEHOLDER = b"__RUN_TAG_MEMBER__"
+
+
+def tag_member(ctx: CheckContext) -> bytes:
+    """The run tag as a JSON object member (`"key": "value"`), for raw bodies."""
+    return json.dumps(ctx.run_tag)[1:-1].encode()
+
+
 def send_case(ctx: CheckContext, case: Case) -> Exchange:
+    """Send a corpus case, with the run tag put in place of the placeholder in raw bytes."""
     from conformance.context import API, MISSING, RawAuth
 
+    raw = case.raw_bytes()
+    if raw is not None:
+        raw = raw.replace(TAG_PLACEHOLDER, tag_member(ctx))
     auth: Any = API
     if case.auth == "none":
         auth = None
@@ -115,7 +128,7 @@ def send_case(ctx: CheckContext, case: Case) -> Exchange:
         auth = RawAuth(case.auth["raw"])
     return ctx.post(
         case.body if case.has_body else MISSING,
-        raw=case.raw_bytes(),
+        raw=raw,
         auth=auth,
         tag=case.tag,
         content_type=case.content_type,

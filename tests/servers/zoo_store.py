@@ -99,7 +99,7 @@ class Store:
 
     def create(self, who: Identity, fields: dict[str, Any]) -> Answer:
         if self.rules.on("idem-race"):
-            time.sleep(0.05)  # the database round trip that opens the race window
+            time.sleep(0.25)  # a slow database round trip: a race window no scheduling can close
         stored = {name: self._stored(value) for name, value in fields.items()}
         if "email" in stored and isinstance(stored["email"], int | float) and not isinstance(stored["email"], bool):
             stored["email"] = str(stored["email"])  # email-number-coerced
