@@ -123,6 +123,7 @@ class ClauseVerdict:
     findings: list[Finding] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     note: str = ""
+    requirement: str = ""  # rendered from the spec in use (limits, prefix, enum)
 
     @property
     def violations(self) -> list[Finding]:

@@ -71,10 +71,14 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec]) -> tuple[set[tuple[str
 
 
 def fold(
-    findings: list[Finding], specs: list[CheckSpec], ran: set[tuple[str, str]], only: tuple[str, ...]
+    findings: list[Finding],
+    specs: list[CheckSpec],
+    ran: set[tuple[str, str]],
+    only: tuple[str, ...],
+    contract: Contract | None = None,
 ) -> list[ClauseVerdict]:
     verdicts: list[ClauseVerdict] = []
-    for clause in clauses.CLAUSES:
+    for clause in clauses.for_contract(contract) if contract is not None else clauses.CLAUSES:
         own = [f for f in findings if f.clause == clause.id]
         violations = [f for f in own if f.kind == "violation"]
         checks = [s.name for s in specs if clause.id in s.clauses]
@@ -102,7 +106,9 @@ def fold(
             verdict = Verdict.INFO
         else:
             verdict = Verdict.PASS
-        verdicts.append(ClauseVerdict(clause.id, clause.level.value, clause.title, verdict, own, checks, note))
+        verdicts.append(
+            ClauseVerdict(clause.id, clause.level.value, clause.title, verdict, own, checks, note, clause.requirement)
+        )
     return verdicts
 
 
@@ -133,7 +139,7 @@ def run(config: RunConfig, contract: Contract | None = None) -> RunResult:
     finally:
         client.close()
     return RunResult(
-        verdicts=fold(ctx.findings, specs, ran, config.only),
+        verdicts=fold(ctx.findings, specs, ran, config.only, contract),
         seed=config.seed,
         nonce=ctx.nonce,
         base_url=config.base_url,

@@ -77,3 +77,30 @@ def test_readme_table_is_printed_from_the_registry() -> None:
 def test_listing_json_names_every_clause() -> None:
     rows = json.loads(render_listing("json"))
     assert [r["clause"] for r in rows] == [c.id for c in clauses.CLAUSES]
+
+
+def test_requirements_quote_the_spec_in_use(tmp_path: Path) -> None:
+    """A spec with other limits, prefix and key length gets requirement texts that say so."""
+    import yaml
+
+    from conformance import runner
+    from conformance.contract import load_contract
+
+    bundled = load_contract()
+    spec = json.loads(json.dumps(bundled.spec))
+    schemas = spec["components"]["schemas"]
+    for name in bundled.max_lengths:
+        schemas["CustomerCreate"]["properties"][name]["maxLength"] = 100
+    schemas["Customer"]["properties"]["id"]["pattern"] = "^cust_[A-Za-z0-9]+$"
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True))
+    contract = load_contract(path)
+
+    length = clauses.get("REQ-LEN-1").render(contract).requirement
+    assert "at most 100 characters" in length and "101 are rejected" in length
+    assert str(bundled.max_lengths["name"]) not in length
+    assert "`cust_`" in clauses.get("RES-ID-1").render(contract).requirement
+    placeholders = {"{" + name + "}" for name in clauses.spec_values(contract)}
+    assert not any(p in c.requirement for c in clauses.for_contract(contract) for p in placeholders)
+    folded = {v.clause: v.requirement for v in runner.fold([], [], set(), (), contract)}
+    assert folded["REQ-LEN-1"] == length

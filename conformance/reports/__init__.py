@@ -111,7 +111,7 @@ def build_document(result: RunResult) -> dict[str, Any]:
                 "level": v.level,
                 "verdict": v.verdict.value,
                 "title": v.title,
-                "requirement": clauses.get(v.clause).requirement,
+                "requirement": v.requirement or clauses.get(v.clause).requirement,
                 "checks": v.checks,
                 "note": v.note,
                 "violations": len(v.violations),
