@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from bench.procstat import descendants, tree_cpu_seconds
 from tests.support.procs import ROOT
+from tests.support.tools import require
 
 
 def test_tree_cpu_counts_a_busy_child() -> None:
@@ -30,8 +30,8 @@ def test_tree_cpu_counts_a_busy_child() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make sysdeps)")
 def test_quick_run_prints_the_table_and_writes_json(tmp_path: Path) -> None:
+    require("wrk")
     argv = [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--servers", "floor,reference", "--skip-cli"]
     argv += ["--results-dir", str(tmp_path)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)

@@ -10,7 +10,6 @@ parameters) and the Node.js server (lenient, JavaScript's natural choices).
 from __future__ import annotations
 
 import json
-import shutil
 from functools import cache
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 
 from conformance import clauses
 from tests.servers import zoo_runner
+from tests.support.tools import require
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (1, 2)
@@ -33,8 +33,8 @@ pytestmark = pytest.mark.xdist_group("conforming")
 
 @cache
 def full_run(kind: str, flavour: str, seed: int) -> zoo_runner.CheckRun:
-    if kind == zoo_runner.NODE and shutil.which("node") is None:
-        pytest.skip("node is not installed")
+    if kind == zoo_runner.NODE:
+        require("node", "Node.js 20 runs tests/servers/zoo.mjs")
     with zoo_runner.zoo_server(kind, None, flavour) as target:
         return zoo_runner.run_check(target, seed=seed, examples=None, live=True, timeout=5, max_time=300)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,10 +25,14 @@ from billing_kit.docs.render import HTML_NAME, MARKDOWN_NAME
 from conformance.contract import load_contract
 from tests.support.openapi_check import assert_conforms
 from tests.support.reference import ReferenceServer
+from tests.support.tools import require
 
 CONTRACT = load_contract()
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None and os.environ.get("CI") != "true", reason="needs curl")
+
+@pytest.fixture(autouse=True)
+def _curl_installed() -> None:
+    require("curl")
 
 
 class CurlBlocks(HTMLParser):

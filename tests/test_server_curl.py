@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from conformance.contract import load_contract
 from tests.support.openapi_check import assert_conforms
 from tests.support.reference import ReferenceServer
+from tests.support.tools import require
 
 CONTRACT = load_contract()
 PAGE_BODY = """
@@ -31,7 +31,10 @@ ALICE_BODY = """{
     "metadata": { "plan": "pro" }
   }"""
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs the curl binary")
+
+@pytest.fixture(autouse=True)
+def _curl_installed() -> None:
+    require("curl")
 
 
 def _run_curl(argv: list[str], env: dict[str, str] | None = None, shell: bool = False) -> tuple[int, str, bytes]:

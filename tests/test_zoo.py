@@ -8,7 +8,6 @@ and exit 1 under `--strict`.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 
 from conformance import clauses
 from tests.servers import zoo_runner
+from tests.support.tools import require
 
 DEFECTS = zoo_runner.defects()
 VERDICT_OF_LEVEL = {clauses.Level.MUST: "FAIL", clauses.Level.SHOULD: "WARN"}
@@ -49,8 +49,8 @@ def zoo_params() -> list[Any]:
 
 @pytest.mark.parametrize("defect", zoo_params())
 def test_defect_is_caught(defect: dict[str, Any]) -> None:
-    if defect["server"] == zoo_runner.NODE and shutil.which("node") is None:
-        pytest.skip("node is not installed")
+    if defect["server"] == zoo_runner.NODE:
+        require("node", "Node.js 20 runs tests/servers/zoo.mjs")
     clause = defect["clause"]
     with zoo_runner.zoo_server(defect["server"], defect["name"]) as target:
         run = zoo_runner.check_defect(target, defect)

@@ -29,6 +29,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.support.tools import in_ci
+
 ADMIN_URL_ENV = "BILLING_TEST_PG"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DATABASE_PREFIX = "billing_test_"
@@ -36,10 +38,6 @@ DATABASE_PREFIX = "billing_test_"
 
 def admin_url() -> str:
     return os.environ.get(ADMIN_URL_ENV, DEFAULT_ADMIN_URL)
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
 
 
 @cache
