@@ -155,7 +155,7 @@ def main() -> int:
     path = contract.base_path + CUSTOMERS_PATH
     with tempfile.TemporaryDirectory(prefix="billing-inprocess-") as tmp:
         data_dir = Path(tmp)
-        key = create_key("sandbox", data_dir)
+        key = create_key(contract.sandbox_environment, data_dir)
         os.environ.update(BILLING_DATA_DIR=str(data_dir), BILLING_DB_URL=f"sqlite:///{data_dir / SQLITE_FILE}")
         os.environ.update(BENCH_KEY=key, BENCH_BODY=body.decode())
         headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {key}".encode()),

@@ -123,7 +123,7 @@ def start(kind: ServerKind, work_dir: Path, contract: Contract) -> Iterator[Runn
     data_dir = work_dir / kind.name
     with ExitStack() as stack:
         db_url = stack.enter_context(pgdb.bench_database(kind.name)) if kind.postgres else None
-        key = create_key("sandbox", data_dir, db_url)
+        key = create_key(contract.sandbox_environment, data_dir, db_url)
         env = {"BILLING_DATA_DIR": str(data_dir), "BILLING_DB_URL": db_url or f"sqlite:///{data_dir / SQLITE_FILE}"}
         port = free_port()
         server = stack.enter_context(

@@ -114,9 +114,9 @@ def check_keys(config: RunConfig, contract: Any) -> None:
             raise CliError(
                 f"--api-key {mask_key(config.api_key)} has none of the prefixes {', '.join(contract.key_prefixes)}"
             )
-        if env == "live":
+        if env == contract.live_environment:
             raise CliError("--api-key is a live key; pass it as --live-key with --allow-live")
-    if config.live_key and contract.environment_of_key(config.live_key) != "live":
+    if config.live_key and contract.environment_of_key(config.live_key) != contract.live_environment:
         raise CliError(f"--live-key {mask_key(config.live_key)} is not a live key")
 
 

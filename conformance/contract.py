@@ -184,6 +184,22 @@ class Contract:
                 raise SpecError(f"x-key-prefixes names {env!r}, not in the environment enum")
         return {str(k): str(v) for k, v in prefixes.items()}
 
+    @cached_property
+    def sandbox_environment(self) -> str:
+        """The test environment (`x-sandbox-environment`): first keys and `--api-key` are of it."""
+        env = self.security_scheme.get("x-sandbox-environment")
+        if env not in self.key_prefixes.values():
+            raise SpecError("x-sandbox-environment must name an environment of x-key-prefixes")
+        return str(env)
+
+    @cached_property
+    def live_environment(self) -> str:
+        """The one other environment: production, whose keys are used only when allowed."""
+        others = {env for env in self.key_prefixes.values() if env != self.sandbox_environment}
+        if len(others) != 1:
+            raise SpecError("x-key-prefixes must name exactly one environment besides the sandbox")
+        return others.pop()
+
     def environment_of_key(self, key: str) -> str | None:
         for prefix, env in self.key_prefixes.items():
             if key.startswith(prefix):
@@ -265,6 +281,7 @@ def load_contract(source: str | Path | None = None) -> Contract:
     # Touch what every consumer needs, so a spec that lacks it fails at load.
     try:
         _ = (contract.max_lengths, contract.id_prefix, contract.environments, contract.key_prefixes, contract.limits)
+        _ = (contract.sandbox_environment, contract.live_environment)
     except (KeyError, TypeError) as exc:
         raise SpecError(f"{origin} lacks {exc} where the kit expects it") from None
     return contract

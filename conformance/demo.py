@@ -41,10 +41,12 @@ def reference_server() -> Iterator[tuple[str, str, str]]:
     """
     from conformance.contract import load_contract
 
-    base_path = load_contract().base_path
+    contract = load_contract()
+    base_path = contract.base_path
     with tempfile.TemporaryDirectory(prefix="billing-demo-") as tmp:
         data_dir = Path(tmp)
-        key, live_key = (_create_key(data_dir, env) for env in ("sandbox", "live"))
+        key = _create_key(data_dir, contract.sandbox_environment)
+        live_key = _create_key(data_dir, contract.live_environment)
         port = _free_port()
         log = (data_dir / "server.log").open("wb")
         proc = subprocess.Popen(

@@ -70,6 +70,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None, db_url: str
     """Run the reference server (creates a sandbox key on first start)."""
     from handlers import keys
     from handlers.settings import DATA_DIR_ENV, DB_URL_ENV
+    from handlers.spec import contract
 
     location, storage = _storage(data_dir, db_url)
     click.echo(f"data dir: {location.data_dir}")
@@ -81,8 +82,9 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None, db_url: str
 
         storage.purge_idempotency(datetime.now(UTC) - IDEMPOTENCY_TTL)  # expired ones are ignored anyway
         if not storage.list_keys():
-            secret, record = keys.create_key(storage, "sandbox")
-            click.echo(f"Created a sandbox API key for {record.org_id} (shown once, keep it): {secret}")
+            sandbox = contract().sandbox_environment
+            secret, record = keys.create_key(storage, sandbox)
+            click.echo(f"Created a {sandbox} API key for {record.org_id} (shown once, keep it): {secret}")
             click.echo("Try it:\n" + _curl(host, port, secret))
     finally:
         storage.close()

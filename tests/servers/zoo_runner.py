@@ -82,8 +82,8 @@ def new_keys() -> Keys:
     contract = load_contract()
     token = secrets.token_hex(10)
     return Keys(
-        sandbox=contract.prefix_of_environment("sandbox") + token,
-        live=contract.prefix_of_environment("live") + secrets.token_hex(10),
+        sandbox=contract.prefix_of_environment(contract.sandbox_environment) + token,
+        live=contract.prefix_of_environment(contract.live_environment) + secrets.token_hex(10),
     )
 
 

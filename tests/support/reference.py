@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.contract import load_contract
 from tests.support.procs import BILLING_KIT, ServerProcess, free_port, run_server
 
 SQLITE_FILE = "billing.sqlite3"
@@ -69,7 +70,11 @@ def start_reference_server(
     """Serve on `tmp_dir/data`; reuse `keys` (sandbox, live) or create a fresh pair."""
     data_dir = tmp_dir / "data"
     if keys is None:
-        keys = (create_key("sandbox", data_dir, db_url), create_key("live", data_dir, db_url))
+        spec = load_contract()
+        keys = (
+            create_key(spec.sandbox_environment, data_dir, db_url),
+            create_key(spec.live_environment, data_dir, db_url),
+        )
     port = free_port()
     argv = [BILLING_KIT, "serve", "--port", str(port), "--workers", str(workers), *db_args(data_dir, db_url)]
     with run_server(argv, port, ready_path="/healthz", env=env) as server:
