@@ -51,14 +51,33 @@ def _db_options(fn: Any) -> Any:
 
 
 def _curl(host: str, port: int, secret: str) -> str:
+    """A ready curl for the first request example of the spec, against this server."""
+    import json
+
+    from conformance.contract import CUSTOMERS_PATH
+    from handlers.spec import contract
+
+    spec = contract()
+    example = json.dumps(next(iter(spec.request_examples().values())), ensure_ascii=False)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     return (
-        f"curl -X POST http://{shown_host}:{port}/v1/customers \\\n"
+        f"curl -X POST http://{shown_host}:{port}{spec.base_path}{CUSTOMERS_PATH} \\\n"
         f'  -H "Authorization: Bearer {secret}" \\\n'
         '  -H "Content-Type: application/json" \\\n'
-        '  -d \'{"email": "alice@example.com", "name": "Alice Johnson", '
-        '"external_id": "usr_12345", "metadata": {"plan": "pro"}}\''
+        f"  -d '{example}'"
     )
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Fail with one line, before any worker starts, when the address is taken."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):  # SO_REUSEADDR, as uvicorn binds
+            pass
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise CliError(f"cannot listen on {host}:{port}: {reason}") from None
 
 
 @click.command()
@@ -72,6 +91,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None, db_url: str
     from handlers.settings import DATA_DIR_ENV, DB_URL_ENV
     from handlers.spec import contract
 
+    _check_bindable(host, port)
     location, storage = _storage(data_dir, db_url)
     click.echo(f"data dir: {location.data_dir}")
     click.echo(f"database: {_redact(location.db_url)}")

@@ -120,3 +120,44 @@ def test_serve_with_two_workers_and_a_db_url(tmp_path: Path) -> None:
         assert {r.json()["environment"] for r in statuses} == {"live"}
     with sqlite3.connect(tmp_path / "shared.db") as conn:
         assert conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 10
+
+
+def test_first_start_makes_one_sandbox_key_and_prints_a_curl_that_works(tmp_path: Path) -> None:
+    data_dir = tmp_path / "fresh"
+    for start in range(2):
+        port = free_port()
+        argv = [BILLING_KIT, "serve", "--port", str(port), "--data-dir", str(data_dir)]
+        with run_server(argv, port, ready_path="/healthz") as server:
+            output = server.output()
+            assert f"data dir: {data_dir}" in output
+            if start == 0:
+                assert "Try it:" in output
+                curl = output.split("Try it:\n", 1)[1].split("\n\n", 1)[0]
+                curl = curl[: curl.index("}'") + 2]  # the command ends with the JSON body's closing quote
+                done = subprocess.run(["bash", "-c", curl + " -sS"], capture_output=True, text=True, timeout=30)
+                assert done.returncode == 0, done.stderr
+                import json
+
+                body = json.loads(done.stdout)
+                assert CONTRACT.is_valid_id(body["id"])
+                assert body["environment"] == CONTRACT.sandbox_environment
+            else:
+                assert "Try it:" not in output  # a key exists: no second one
+    listed = billing_kit(["keys", "list", "--data-dir", str(data_dir)]).stdout.strip().splitlines()
+    assert len(listed) == 1 and CONTRACT.sandbox_environment in listed[0]
+
+
+def test_serve_on_a_taken_port_is_one_error_line_and_exit_2(tmp_path: Path) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [BILLING_KIT, "serve", "--port", str(port), "--data-dir", str(tmp_path / "d")],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+    assert "Traceback" not in done.stdout + done.stderr
