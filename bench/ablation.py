@@ -22,11 +22,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from handlers import app as reference_app
-from handlers.customers import customer_document
-from handlers.guard import Admitted, CustomersGuard, request_info
-from handlers.problems import JSON_TYPE, Problem, send_json, send_problem
-from handlers.storage.base import Created, NewCustomer, Replayed
+from billing_kit.handlers import app as reference_app
+from billing_kit.handlers.customers import customer_document
+from billing_kit.handlers.guard import Admitted, CustomersGuard, request_info
+from billing_kit.handlers.problems import JSON_TYPE, Problem, send_json, send_problem
+from billing_kit.handlers.storage.base import Created, NewCustomer, Replayed
 
 
 def _find(app: Any, cls: type) -> Any:

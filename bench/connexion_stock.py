@@ -17,15 +17,15 @@ from connexion import AsyncApp
 from connexion.problem import problem as connexion_problem
 from connexion.resolver import Resolver
 
-from conformance.contract import load_contract
-from handlers import keys
-from handlers.backend import Backend
-from handlers.customers import customer_document
-from handlers.problems import JSON_TYPE
-from handlers.settings import resolve
-from handlers.storage import open_storage
-from handlers.storage.base import Created, NewCustomer, Replayed
-from handlers.validation import email_problem
+from billing_kit.conformance.contract import load_contract
+from billing_kit.handlers import keys
+from billing_kit.handlers.backend import Backend
+from billing_kit.handlers.customers import customer_document
+from billing_kit.handlers.problems import JSON_TYPE
+from billing_kit.handlers.settings import resolve
+from billing_kit.handlers.storage import open_storage
+from billing_kit.handlers.storage.base import Created, NewCustomer, Replayed
+from billing_kit.handlers.validation import email_problem
 
 _state: dict[str, Backend] = {}
 

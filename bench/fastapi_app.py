@@ -17,15 +17,15 @@ from fastapi import Depends, FastAPI, Header, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from conformance.contract import CUSTOMERS_PATH, Contract, load_contract
-from handlers import keys
-from handlers.backend import Backend
-from handlers.customers import customer_document
-from handlers.problems import JSON_TYPE
-from handlers.settings import resolve
-from handlers.storage import open_storage
-from handlers.storage.base import ApiKey, Created, NewCustomer, Replayed
-from handlers.validation import email_problem
+from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract, load_contract
+from billing_kit.handlers import keys
+from billing_kit.handlers.backend import Backend
+from billing_kit.handlers.customers import customer_document
+from billing_kit.handlers.problems import JSON_TYPE
+from billing_kit.handlers.settings import resolve
+from billing_kit.handlers.storage import open_storage
+from billing_kit.handlers.storage.base import ApiKey, Created, NewCustomer, Replayed
+from billing_kit.handlers.validation import email_problem
 
 _PYTHON_TYPES: dict[str, Any] = {"string": str, "object": dict[str, Any]}
 

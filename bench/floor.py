@@ -19,17 +19,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conformance.contract import CUSTOMERS_PATH, load_contract
-from handlers import keys
-from handlers.backend import Backend
-from handlers.customers import customer_document
-from handlers.guard import canonical_sha256
-from handlers.jsonbody import BodyError, parse_object
-from handlers.problems import JSON_TYPE, PROBLEM_TYPE, Problem
-from handlers.settings import resolve
-from handlers.storage import open_storage
-from handlers.storage.base import Created, IdempotencyRequest, KeyReused, NewCustomer, Replayed
-from handlers.validation import RequestValidator
+from billing_kit.conformance.contract import CUSTOMERS_PATH, load_contract
+from billing_kit.handlers import keys
+from billing_kit.handlers.backend import Backend
+from billing_kit.handlers.customers import customer_document
+from billing_kit.handlers.guard import canonical_sha256
+from billing_kit.handlers.jsonbody import BodyError, parse_object
+from billing_kit.handlers.problems import JSON_TYPE, PROBLEM_TYPE, Problem
+from billing_kit.handlers.settings import resolve
+from billing_kit.handlers.storage import open_storage
+from billing_kit.handlers.storage.base import Created, IdempotencyRequest, KeyReused, NewCustomer, Replayed
+from billing_kit.handlers.validation import RequestValidator
 
 
 def _problem(problem: Problem) -> Response:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from conformance.contract import CUSTOMERS_PATH, load_contract  # noqa: E402
+from billing_kit.conformance.contract import CUSTOMERS_PATH, load_contract  # noqa: E402
 
 BATCH = 1000  # cases per Hypothesis run; each batch has its own seed
 

@@ -19,7 +19,7 @@ from typing import Any
 from bench import cli_timing, report, servers
 from bench.load import LoadSettings, Sample, run_wrk, wrk_path
 from bench.procstat import load_average, machine
-from conformance.contract import Contract, load_contract
+from billing_kit.conformance.contract import Contract, load_contract
 from tests.support.reference import start_reference_server
 
 

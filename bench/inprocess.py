@@ -32,7 +32,7 @@ import uvloop  # noqa: E402
 from starlette.types import ASGIApp, Message  # noqa: E402
 
 from bench import servers  # noqa: E402
-from conformance.contract import CUSTOMERS_PATH, load_contract  # noqa: E402
+from billing_kit.conformance.contract import CUSTOMERS_PATH, load_contract  # noqa: E402
 from tests.support.reference import SQLITE_FILE, create_key  # noqa: E402
 
 IN_FLIGHT = 32
@@ -104,15 +104,15 @@ def _apps() -> dict[str, Callable[[], ASGIApp]]:
 
 def step_costs(calls: int) -> dict[str, float]:
     """Each piece of the reference's per-request work, alone."""
-    from handlers import keys
-    from handlers.backend import Backend
-    from handlers.customers import customer_document
-    from handlers.jsonbody import parse_object
-    from handlers.settings import resolve
-    from handlers.spec import contract
-    from handlers.storage import open_storage
-    from handlers.storage.base import NewCustomer
-    from handlers.validation import RequestValidator, email_problem
+    from billing_kit.handlers import keys
+    from billing_kit.handlers.backend import Backend
+    from billing_kit.handlers.customers import customer_document
+    from billing_kit.handlers.jsonbody import parse_object
+    from billing_kit.handlers.settings import resolve
+    from billing_kit.handlers.spec import contract
+    from billing_kit.handlers.storage import open_storage
+    from billing_kit.handlers.storage.base import NewCustomer
+    from billing_kit.handlers.validation import RequestValidator, email_problem
 
     spec = contract()
     storage = open_storage(resolve().db_url)

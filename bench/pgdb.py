@@ -17,7 +17,7 @@ ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432
 
 
 def unavailable_reason() -> str | None:
-    if importlib.util.find_spec("handlers.storage.postgres") is None:
+    if importlib.util.find_spec("billing_kit.handlers.storage.postgres") is None:
         return "n/a (not built yet: handlers/storage/postgres.py)"
     try:
         import psycopg

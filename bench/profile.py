@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
 
 from bench import servers  # noqa: E402
 from bench.load import LoadSettings, run_wrk  # noqa: E402
-from conformance.contract import load_contract  # noqa: E402
+from billing_kit.conformance.contract import load_contract  # noqa: E402
 
 OUT_DIR = Path(__file__).parent / "results" / "profiles"
 # Leaf-frame file -> what the time is spent on (first match wins).

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from bench import pgdb
-from conformance.contract import CUSTOMERS_PATH, Contract
+from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
 from tests.support.procs import BILLING_KIT, ROOT, ServerProcess, free_port, run_server
 from tests.support.reference import SQLITE_FILE, create_key
 

@@ -15,11 +15,11 @@ import click
 
 # name -> "module:attribute" of a click command; loaded on first use.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("handlers.cli:serve", "Run the reference server."),
-    "keys": ("handlers.cli:keys", "Create, list and revoke API keys."),
-    "db": ("handlers.cli:db", "Create or upgrade the database schema."),
-    "check": ("conformance.cli:check", "Check any server against the contract, clause by clause."),
-    "demo": ("conformance.cli:demo", "Start the reference server, check it, print the report."),
+    "serve": ("billing_kit.handlers.cli:serve", "Run the reference server."),
+    "keys": ("billing_kit.handlers.cli:keys", "Create, list and revoke API keys."),
+    "db": ("billing_kit.handlers.cli:db", "Create or upgrade the database schema."),
+    "check": ("billing_kit.conformance.cli:check", "Check any server against the contract, clause by clause."),
+    "demo": ("billing_kit.conformance.cli:demo", "Start the reference server, check it, print the report."),
     "docs": ("billing_kit.docs:docs_command", "Write the API reference (HTML and Markdown) from the spec."),
 }
 
@@ -47,7 +47,7 @@ def _print_version(ctx: click.Context, _param: Any, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
     from billing_kit import __version__
-    from conformance.contract import bundled_sha256
+    from billing_kit.conformance.contract import bundled_sha256
 
     click.echo(f"billing-kit {__version__} (bundled openapi.yaml sha256 {bundled_sha256()})")
     ctx.exit()

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conformance.contract import Contract
+    from billing_kit.conformance.contract import Contract
 
 
 class Level(StrEnum):

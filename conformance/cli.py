@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from conformance.config import RunConfig
-    from conformance.model import RunResult
+    from billing_kit.conformance.config import RunConfig
+    from billing_kit.conformance.model import RunResult
 
 
 class CliError(click.ClickException):
@@ -40,7 +40,7 @@ def _version(ctx: click.Context, _param: Any, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
     from billing_kit import __version__
-    from conformance.contract import bundled_sha256
+    from billing_kit.conformance.contract import bundled_sha256
 
     click.echo(f"billing-kit {__version__} (bundled openapi.yaml sha256 {bundled_sha256()})")
     ctx.exit()
@@ -49,7 +49,7 @@ def _version(ctx: click.Context, _param: Any, value: bool) -> None:
 def _list(ctx: click.Context, _param: Any, value: str | None) -> None:
     if value is None or ctx.resilient_parsing:
         return
-    from conformance.listing import render_listing
+    from billing_kit.conformance.listing import render_listing
 
     click.echo(render_listing(value), nl=False)
     ctx.exit()
@@ -67,8 +67,8 @@ def build_config(**opts: Any) -> RunConfig:
     import secrets
     from urllib.parse import urlsplit
 
-    from conformance import clauses
-    from conformance.config import RunConfig
+    from billing_kit.conformance import clauses
+    from billing_kit.conformance.config import RunConfig
 
     base_url = opts["base_url"]
     if not base_url:
@@ -106,7 +106,7 @@ def build_config(**opts: Any) -> RunConfig:
 
 
 def check_keys(config: RunConfig, contract: Any) -> None:
-    from conformance.redact import mask_key
+    from billing_kit.conformance.redact import mask_key
 
     if config.api_key:
         env = contract.environment_of_key(config.api_key)
@@ -122,12 +122,12 @@ def check_keys(config: RunConfig, contract: Any) -> None:
 
 def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None) -> RunResult:
     """Load the spec, run, write every report; CliError for what stops a run before it starts."""
-    from conformance.config import LIVE_CREATE_CAP
-    from conformance.contract import SpecError, load_contract
-    from conformance.http import Unreachable
-    from conformance.redact import mask_key
-    from conformance.reports import html, json_report, junit, terminal
-    from conformance.runner import run
+    from billing_kit.conformance.config import LIVE_CREATE_CAP
+    from billing_kit.conformance.contract import SpecError, load_contract
+    from billing_kit.conformance.http import Unreachable
+    from billing_kit.conformance.redact import mask_key
+    from billing_kit.conformance.reports import html, json_report, junit, terminal
+    from billing_kit.conformance.runner import run
 
     out = out or sys.stdout
     tty = out.isatty()
@@ -231,7 +231,7 @@ def check(**opts: Any) -> None:
 @click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Write a one-page HTML report.")
 def demo(seed: int | None, examples: int | None, report_json: Path | None, html: Path | None) -> None:
     """Start the reference server on the embedded default, check it, print the report, stop it."""
-    from conformance.demo import DemoError, reference_server
+    from billing_kit.conformance.demo import DemoError, reference_server
 
     try:
         server = reference_server()

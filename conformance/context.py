@@ -21,14 +21,14 @@ from hypothesis import HealthCheck, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from conformance import clauses
-from conformance.checks import CheckSpec
-from conformance.clauses import Level
-from conformance.config import LIVE_CREATE_CAP, RunConfig
-from conformance.contract import CUSTOMERS_PATH, Contract
-from conformance.http import REQUEST_EXCERPT, BudgetExhausted, Client
-from conformance.model import CreatedRecord, Exchange, Finding, FindingKind
-from conformance.reproduce import curl_command, rerun_command
+from billing_kit.conformance import clauses
+from billing_kit.conformance.checks import CheckSpec
+from billing_kit.conformance.clauses import Level
+from billing_kit.conformance.config import LIVE_CREATE_CAP, RunConfig
+from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
+from billing_kit.conformance.http import REQUEST_EXCERPT, BudgetExhausted, Client
+from billing_kit.conformance.model import CreatedRecord, Exchange, Finding, FindingKind
+from billing_kit.conformance.reproduce import curl_command, rerun_command
 
 T = TypeVar("T")
 RUN_TAG_KEY: Final = "conformance_run"

@@ -27,7 +27,7 @@ class SpecError(Exception):
 
 def bundled_spec_bytes() -> bytes:
     """The spec shipped in the package (or, in a source checkout, the root copy)."""
-    packaged = resources.files("conformance").joinpath(SPEC_NAME)
+    packaged = resources.files("billing_kit.conformance").joinpath(SPEC_NAME)
     if packaged.is_file():
         return packaged.read_bytes()
     # Editable install or source checkout: the one copy at the repository root.

@@ -39,7 +39,7 @@ def reference_server() -> Iterator[tuple[str, str, str]]:
     The live key lives only in the throwaway data directory, so the demo can judge
     the clauses that need one (AUTH-1, RES-ENV-1, IDEM-4).
     """
-    from conformance.contract import load_contract
+    from billing_kit.conformance.contract import load_contract
 
     contract = load_contract()
     base_path = contract.base_path

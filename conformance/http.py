@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from conformance import jsonsafe
-from conformance.model import Exchange, RecordedRequest, RecordedResponse
-from conformance.redact import Redactor
+from billing_kit.conformance import jsonsafe
+from billing_kit.conformance.model import Exchange, RecordedRequest, RecordedResponse
+from billing_kit.conformance.redact import Redactor
 
 RESPONSE_CAP = 1 << 20  # bytes of a response the suite reads
 REQUEST_EXCERPT = 8 << 10  # bytes of a request body kept as evidence

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conformance import clauses
-from conformance.checks import checks_for
+from billing_kit.conformance import clauses
+from billing_kit.conformance.checks import checks_for
 
 
 def rows() -> list[dict[str, object]]:

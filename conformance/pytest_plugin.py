@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conformance.config import RunConfig
-    from conformance.model import RunResult
+    from billing_kit.conformance.config import RunConfig
+    from billing_kit.conformance.model import RunResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,7 +38,7 @@ _NOTES_KEY = pytest.StashKey[list[tuple[str, str, str]]]()
 def _run_config(config: pytest.Config) -> RunConfig:
     import os
 
-    from conformance.cli import build_config
+    from billing_kit.conformance.cli import build_config
 
     return build_config(
         base_url=config.getoption("--billing-base-url"),
@@ -63,10 +63,10 @@ def _result(config: pytest.Config) -> RunResult | str:
     """The run's result (run once per session), or why there is none."""
     cached = config.stash.get(_RESULT_KEY, None)
     if cached is None:
-        from conformance.cli import CliError, check_keys
-        from conformance.contract import SpecError, load_contract
-        from conformance.http import Unreachable
-        from conformance.runner import run
+        from billing_kit.conformance.cli import CliError, check_keys
+        from billing_kit.conformance.contract import SpecError, load_contract
+        from billing_kit.conformance.http import Unreachable
+        from billing_kit.conformance.runner import run
 
         try:
             run_config = _run_config(config)
@@ -78,7 +78,7 @@ def _result(config: pytest.Config) -> RunResult | str:
         except Unreachable as exc:
             cached = f"cannot reach {config.getoption('--billing-base-url')}: {exc}"
         config.stash[_RESULT_KEY] = cached
-    from conformance.model import RunResult
+    from billing_kit.conformance.model import RunResult
 
     assert isinstance(cached, RunResult | str)
     return cached
@@ -90,8 +90,8 @@ class ClauseItem(pytest.Item):
         self.clause_id = clause_id
 
     def runtest(self) -> None:
-        from conformance.model import Verdict
-        from conformance.reports.terminal import detail_lines
+        from billing_kit.conformance.model import Verdict
+        from billing_kit.conformance.reports.terminal import detail_lines
 
         result = _result(self.config)
         if isinstance(result, str):
@@ -119,7 +119,7 @@ class ClauseItem(pytest.Item):
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("--billing-base-url"):
         return
-    from conformance import clauses
+    from billing_kit.conformance import clauses
 
     only = {c.strip().upper() for c in (config.getoption("--billing-only") or "").split(",") if c.strip()}
     for clause in clauses.CLAUSES:

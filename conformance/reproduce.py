@@ -5,10 +5,10 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING
 
-from conformance.model import RecordedRequest
+from billing_kit.conformance.model import RecordedRequest
 
 if TYPE_CHECKING:
-    from conformance.config import RunConfig
+    from billing_kit.conformance.config import RunConfig
 
 KEY_VARIABLES = {"api": "BILLING_API_KEY", "live": "BILLING_LIVE_KEY"}
 # Headers curl sets by itself or that only describe the suite's own connection.

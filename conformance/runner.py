@@ -10,15 +10,15 @@ import secrets
 import time
 from datetime import UTC, datetime
 
-from conformance import clauses
-from conformance.checks import CheckSpec, load_all
-from conformance.clauses import Level
-from conformance.config import RunConfig
-from conformance.context import CheckContext, Inconclusive
-from conformance.contract import CUSTOMERS_PATH, Contract, load_contract
-from conformance.http import Budget, BudgetExhausted, Client, ClientOptions
-from conformance.model import ClauseVerdict, Finding, RunResult, Verdict
-from conformance.redact import Redactor
+from billing_kit.conformance import clauses
+from billing_kit.conformance.checks import CheckSpec, load_all
+from billing_kit.conformance.clauses import Level
+from billing_kit.conformance.config import RunConfig
+from billing_kit.conformance.context import CheckContext, Inconclusive
+from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract, load_contract
+from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions
+from billing_kit.conformance.model import ClauseVerdict, Finding, RunResult, Verdict
+from billing_kit.conformance.redact import Redactor
 
 _VIOLATION_VERDICT = {Level.MUST: Verdict.FAIL, Level.SHOULD: Verdict.WARN, Level.MAY: Verdict.INFO}
 

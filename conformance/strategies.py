@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.contract import Contract
+from billing_kit.conformance.contract import Contract
 
 # REQ-EMAIL-2: the plain class every server must accept.
 ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"

@@ -29,13 +29,13 @@ from typing import Any, TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from handlers.backend import Backend
-from handlers.guard import CustomersGuard, request_info
-from handlers.problems import JSON_TYPE, Problem, send_json, send_problem
-from handlers.settings import resolve
-from handlers.spec import contract
-from handlers.storage import open_storage
-from handlers.storage.base import Storage
+from billing_kit.handlers.backend import Backend
+from billing_kit.handlers.guard import CustomersGuard, request_info
+from billing_kit.handlers.problems import JSON_TYPE, Problem, send_json, send_problem
+from billing_kit.handlers.settings import resolve
+from billing_kit.handlers.spec import contract
+from billing_kit.handlers.storage import open_storage
+from billing_kit.handlers.storage.base import Storage
 
 HEALTH_PATH = "/healthz"
 access_log = logging.getLogger("billing.access")
@@ -131,7 +131,7 @@ def build_app(storage: Storage) -> ASGIApp:
     with warnings.catch_warnings():
         # Connexion imports starlette.testclient, which warns about httpx; the server never uses it.
         warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
-        from handlers.dispatch import connexion_app
+        from billing_kit.handlers.dispatch import connexion_app
 
     spec = contract()
     backend = Backend(storage)

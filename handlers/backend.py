@@ -14,8 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from handlers.problems import Problem
-from handlers.storage.base import Storage
+from billing_kit.handlers.problems import Problem
+from billing_kit.handlers.storage.base import Storage
 
 P = ParamSpec("P")
 T = TypeVar("T")

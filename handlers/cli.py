@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from handlers.settings import Location
-    from handlers.storage.base import Storage
+    from billing_kit.handlers.settings import Location
+    from billing_kit.handlers.storage.base import Storage
 
 
 class CliError(click.ClickException):
@@ -24,9 +24,9 @@ class CliError(click.ClickException):
 
 
 def _storage(data_dir: Path | None, db_url: str | None) -> tuple[Location, Storage]:
-    from handlers.settings import resolve
-    from handlers.storage import open_storage
-    from handlers.storage.base import StorageError
+    from billing_kit.handlers.settings import resolve
+    from billing_kit.handlers.storage import open_storage
+    from billing_kit.handlers.storage.base import StorageError
 
     location = resolve(data_dir, db_url)
     try:
@@ -54,8 +54,8 @@ def _curl(host: str, port: int, secret: str) -> str:
     """A ready curl for the first request example of the spec, against this server."""
     import json
 
-    from conformance.contract import CUSTOMERS_PATH
-    from handlers.spec import contract
+    from billing_kit.conformance.contract import CUSTOMERS_PATH
+    from billing_kit.handlers.spec import contract
 
     spec = contract()
     example = json.dumps(next(iter(spec.request_examples().values())), ensure_ascii=False)
@@ -87,9 +87,9 @@ def _check_bindable(host: str, port: int) -> None:
 @_db_options
 def serve(host: str, port: int, workers: int, data_dir: Path | None, db_url: str | None) -> None:
     """Run the reference server (creates a sandbox key on first start)."""
-    from handlers import keys
-    from handlers.settings import DATA_DIR_ENV, DB_URL_ENV
-    from handlers.spec import contract
+    from billing_kit.handlers import keys
+    from billing_kit.handlers.settings import DATA_DIR_ENV, DB_URL_ENV
+    from billing_kit.handlers.spec import contract
 
     _check_bindable(host, port)
     location, storage = _storage(data_dir, db_url)
@@ -98,7 +98,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None, db_url: str
     try:
         from datetime import UTC, datetime
 
-        from handlers.storage.base import IDEMPOTENCY_TTL
+        from billing_kit.handlers.storage.base import IDEMPOTENCY_TTL
 
         storage.purge_idempotency(datetime.now(UTC) - IDEMPOTENCY_TTL)  # expired ones are ignored anyway
         if not storage.list_keys():
@@ -114,10 +114,10 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None, db_url: str
 
     import uvicorn
 
-    from handlers.server import http_protocol
+    from billing_kit.handlers.server import http_protocol
 
     uvicorn.run(
-        "handlers.app:create_app",
+        "billing_kit.handlers.app:create_app",
         factory=True,
         host=host,
         port=port,
@@ -150,7 +150,7 @@ def keys() -> None:
 @_db_options
 def keys_create(environment: str, org_id: str | None, data_dir: Path | None, db_url: str | None) -> None:
     """Create a key; the key alone is printed on stdout (once), details on stderr."""
-    from handlers import keys as api_keys
+    from billing_kit.handlers import keys as api_keys
 
     _, storage = _storage(data_dir, db_url)
     try:
@@ -182,7 +182,7 @@ def keys_list(data_dir: Path | None, db_url: str | None) -> None:
 @_db_options
 def keys_revoke(key: str, data_dir: Path | None, db_url: str | None) -> None:
     """Revoke KEY (its id or display form); it gets 401 at once."""
-    from handlers import keys as api_keys
+    from billing_kit.handlers import keys as api_keys
 
     _, storage = _storage(data_dir, db_url)
     try:

@@ -13,9 +13,9 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from handlers.guard import Admitted, request_info
-from handlers.problems import JSON_TYPE, Problem, send_json, send_problem
-from handlers.storage.base import Created, Customer, IdempotencyRequest, KeyReused, NewCustomer, Replayed
+from billing_kit.handlers.guard import Admitted, request_info
+from billing_kit.handlers.problems import JSON_TYPE, Problem, send_json, send_problem
+from billing_kit.handlers.storage.base import Created, Customer, IdempotencyRequest, KeyReused, NewCustomer, Replayed
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 _REPLAYED = [(REPLAYED_HEADER.lower(), "true")]  # lower case on the wire, as Starlette sent it

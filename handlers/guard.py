@@ -23,13 +23,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from conformance.contract import CUSTOMERS_PATH, Contract
-from handlers import keys
-from handlers.backend import Backend
-from handlers.jsonbody import BodyError, parse_object
-from handlers.problems import Problem, send_problem
-from handlers.storage.base import ApiKey
-from handlers.validation import CreateRequest, RequestValidator
+from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
+from billing_kit.handlers import keys
+from billing_kit.handlers.backend import Backend
+from billing_kit.handlers.jsonbody import BodyError, parse_object
+from billing_kit.handlers.problems import Problem, send_problem
+from billing_kit.handlers.storage.base import ApiKey
+from billing_kit.handlers.validation import CreateRequest, RequestValidator
 
 AUTH_DETAIL = "A valid API key is required as a Bearer token"
 EXTENSION = "billing"

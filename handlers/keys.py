@@ -20,8 +20,8 @@ import hmac
 import secrets
 import string
 
-from handlers.spec import contract
-from handlers.storage.base import ApiKey, Storage
+from billing_kit.handlers.spec import contract
+from billing_kit.handlers.storage.base import ApiKey, Storage
 
 SECRET_ALPHABET = string.ascii_letters + string.digits
 SECRET_LENGTH = 32

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.types import Send
 
-from handlers.jsonbody import FieldError
+from billing_kit.handlers.jsonbody import FieldError
 
 PROBLEM_TYPE = "application/problem+json"
 JSON_TYPE = "application/json"

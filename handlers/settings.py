@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from handlers.storage import sqlite_url
+from billing_kit.handlers.storage import sqlite_url
 
 DATA_DIR_ENV = "BILLING_DATA_DIR"
 DB_URL_ENV = "BILLING_DB_URL"

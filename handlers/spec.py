@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import cache
 
-from conformance.contract import Contract, load_contract
+from billing_kit.conformance.contract import Contract, load_contract
 
 
 @cache

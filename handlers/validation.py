@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema_rs
 from email_validator import EmailNotValidError, validate_email
 
-from handlers.jsonbody import FieldError, pointer_token
+from billing_kit.handlers.jsonbody import FieldError, pointer_token
 
 _DOC_KEYWORDS = {"example", "examples", "description", "title", "externalDocs", "xml", "discriminator", "deprecated"}
 _SCHEMA_KINDS = {"properties", "patternProperties", "definitions"}

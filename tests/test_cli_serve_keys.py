@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from conformance.contract import load_contract
+from billing_kit.conformance.contract import load_contract
 from tests.support.procs import BILLING_KIT, free_port, run_server
 from tests.support.reference import ReferenceServer, billing_kit, create_key
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.contract import load_contract
+from billing_kit.conformance.contract import load_contract
 from tests.support.reference import ReferenceServer, start_reference_server
 
 pytestmark = pytest.mark.slow

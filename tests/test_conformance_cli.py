@@ -15,9 +15,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conformance import clauses
-from conformance.redact import mask_key
-from conformance.reports.json_report import load_schema
+from billing_kit.conformance import clauses
+from billing_kit.conformance.redact import mask_key
+from billing_kit.conformance.reports.json_report import load_schema
 from tests.support.procs import BILLING_KIT
 from tests.support.reference import ReferenceServer
 
@@ -189,8 +189,8 @@ def _cpu_seconds(argv: list[str]) -> float:
 def test_spec_with_other_limits_moves_the_boundaries(tmp_path: Path) -> None:
     import yaml
 
-    from conformance.contract import bundled_spec_bytes, load_contract
-    from conformance.strategies import boundary_cases
+    from billing_kit.conformance.contract import bundled_spec_bytes, load_contract
+    from billing_kit.conformance.strategies import boundary_cases
 
     spec = yaml.safe_load(bundled_spec_bytes())
     spec["components"]["schemas"]["CustomerCreate"]["properties"]["name"]["maxLength"] = 100

@@ -14,15 +14,15 @@ from contextlib import contextmanager
 
 import pytest
 
-from conformance import corpora, runner
-from conformance.checks.streaming import padded_create, send_big
-from conformance.config import RunConfig
-from conformance.context import CheckContext
-from conformance.contract import load_contract
-from conformance.corpora import TAG_PLACEHOLDER
-from conformance.http import Budget, Client, ClientOptions
-from conformance.model import RunResult, Verdict
-from conformance.redact import Redactor
+from billing_kit.conformance import corpora, runner
+from billing_kit.conformance.checks.streaming import padded_create, send_big
+from billing_kit.conformance.config import RunConfig
+from billing_kit.conformance.context import CheckContext
+from billing_kit.conformance.contract import load_contract
+from billing_kit.conformance.corpora import TAG_PLACEHOLDER
+from billing_kit.conformance.http import Budget, Client, ClientOptions
+from billing_kit.conformance.model import RunResult, Verdict
+from billing_kit.conformance.redact import Redactor
 from tests.support.procs import ROOT, free_port, run_server
 from tests.support.reference import ReferenceServer
 

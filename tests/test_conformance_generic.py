@@ -15,15 +15,15 @@ from contextlib import contextmanager
 
 import pytest
 
-from conformance import runner
-from conformance.checks import generic, load_all
-from conformance.checks.generic_judge import email_class, judge_request
-from conformance.config import RunConfig
-from conformance.context import CheckContext
-from conformance.contract import load_contract
-from conformance.http import Budget, Client, ClientOptions
-from conformance.model import ClauseVerdict, Exchange, RecordedRequest, RecordedResponse, Verdict
-from conformance.redact import Redactor
+from billing_kit.conformance import runner
+from billing_kit.conformance.checks import generic, load_all
+from billing_kit.conformance.checks.generic_judge import email_class, judge_request
+from billing_kit.conformance.config import RunConfig
+from billing_kit.conformance.context import CheckContext
+from billing_kit.conformance.contract import load_contract
+from billing_kit.conformance.http import Budget, Client, ClientOptions
+from billing_kit.conformance.model import ClauseVerdict, Exchange, RecordedRequest, RecordedResponse, Verdict
+from billing_kit.conformance.redact import Redactor
 from tests.support.procs import ROOT, free_port, run_server
 from tests.support.reference import ReferenceServer
 

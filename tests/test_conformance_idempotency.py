@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance import runner
-from conformance.config import RunConfig
-from conformance.contract import load_contract
-from conformance.model import RunResult, Verdict
+from billing_kit.conformance import runner
+from billing_kit.conformance.config import RunConfig
+from billing_kit.conformance.contract import load_contract
+from billing_kit.conformance.model import RunResult, Verdict
 from tests.support.procs import ROOT, free_port, run_server
 from tests.support.reference import ReferenceServer
 

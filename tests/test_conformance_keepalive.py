@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.http import Budget, Client, ClientOptions
-from conformance.redact import Redactor
+from billing_kit.conformance.http import Budget, Client, ClientOptions
+from billing_kit.conformance.redact import Redactor
 from tests.support.procs import free_port
 
 SERVER = r"""

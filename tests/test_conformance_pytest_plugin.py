@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance import clauses
-from conformance.contract import bundled_spec_bytes
+from billing_kit.conformance import clauses
+from billing_kit.conformance.contract import bundled_spec_bytes
 from tests.support.reference import ReferenceServer
 
 

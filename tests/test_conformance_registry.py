@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance import clauses, corpora
-from conformance.checks import load_all
-from conformance.listing import render_listing
+from billing_kit.conformance import clauses, corpora
+from billing_kit.conformance.checks import load_all
+from billing_kit.conformance.listing import render_listing
 
 ROOT = Path(__file__).resolve().parents[1]
 CLAUSE_LINE = re.compile(r"^- \*\*([A-Z]+(?:-[A-Z0-9]+)+) (MUST|SHOULD|MAY)\b", re.M)
@@ -35,7 +35,7 @@ def test_every_clause_has_a_check_and_every_check_a_clause() -> None:
 
 
 def test_a_check_naming_an_unknown_clause_is_refused() -> None:
-    from conformance.checks import check
+    from billing_kit.conformance.checks import check
 
     with pytest.raises(ValueError, match="unknown clause"):
         check("REQ-NOPE-1")
@@ -83,8 +83,8 @@ def test_requirements_quote_the_spec_in_use(tmp_path: Path) -> None:
     """A spec with other limits, prefix and key length gets requirement texts that say so."""
     import yaml
 
-    from conformance import runner
-    from conformance.contract import load_contract
+    from billing_kit.conformance import runner
+    from billing_kit.conformance.contract import load_contract
 
     bundled = load_contract()
     spec = json.loads(json.dumps(bundled.spec))

@@ -216,8 +216,8 @@ def test_budget_exhausted_exits_2_with_partial_report(misbehaving: str, tmp_path
 
 @pytest.mark.parametrize("misbehaving", ["retry"], indirect=True)
 def test_503_with_retry_after_is_waited_out(misbehaving: str) -> None:
-    from conformance.http import Budget, Client, ClientOptions
-    from conformance.redact import Redactor
+    from billing_kit.conformance.http import Budget, Client, ClientOptions
+    from billing_kit.conformance.redact import Redactor
 
     client = Client(ClientOptions(base_url=misbehaving), Budget(30), Redactor([]))
     try:

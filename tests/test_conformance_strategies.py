@@ -8,12 +8,12 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import strategies
-from conformance.config import RunConfig
-from conformance.context import CheckContext
-from conformance.contract import load_contract
-from conformance.http import Budget, Client, ClientOptions
-from conformance.redact import Redactor, mask_key
+from billing_kit.conformance import strategies
+from billing_kit.conformance.config import RunConfig
+from billing_kit.conformance.context import CheckContext
+from billing_kit.conformance.contract import load_contract
+from billing_kit.conformance.http import Budget, Client, ClientOptions
+from billing_kit.conformance.redact import Redactor, mask_key
 
 CONTRACT = load_contract()
 # REQ-EMAIL-2, transcribed from CONTRACT.md independently of the generator.

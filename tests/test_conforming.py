@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import clauses
+from billing_kit.conformance import clauses
 from tests.servers import zoo_runner
 from tests.support.tools import require
 
@@ -117,7 +117,7 @@ def test_mutation_score_is_measured_for_the_current_zoo() -> None:
 
 def test_a_double_in_integer_notation_echoes_equal() -> None:
     """JavaScript echoes the double 2.966404195032817e16 as 29664041950328170: the same value (FINDINGS F1)."""
-    from conformance.strategies import json_equal
+    from billing_kit.conformance.strategies import json_equal
 
     assert float(29664041950328170) == 2.966404195032817e16
     assert json_equal({"n": 2.966404195032817e16}, {"n": 29664041950328170})

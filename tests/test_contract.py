@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance.contract import SpecError, load_contract
+from billing_kit.conformance.contract import SpecError, load_contract
 
 BUNDLED = load_contract()
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from conformance.contract import CUSTOMERS_PATH, load_contract
+from billing_kit.conformance.contract import CUSTOMERS_PATH, load_contract
 
 PROBE_OPERATION = "probe_operation"
 calls: list[dict[str, Any]] = []
@@ -39,7 +39,7 @@ def _app_for_probe() -> Any:
         # Connexion's own imports and spec loading warn (starlette.testclient, jsonschema.RefResolver).
         warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
         warnings.filterwarnings("ignore", message="jsonschema.*deprecated", category=DeprecationWarning)
-        from handlers.dispatch import connexion_app
+        from billing_kit.handlers.dispatch import connexion_app
 
         app = connexion_app(spec, contract.base_path)
         app.routed_entry()  # builds the stack, which loads the spec again

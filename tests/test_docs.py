@@ -14,12 +14,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from billing_kit.conformance.clauses import CLAUSES, clauses_for_field
+from billing_kit.conformance.contract import bundled_spec_bytes, load_contract
 from billing_kit.docs import docs_command
 from billing_kit.docs.fields import constraints, type_label
 from billing_kit.docs.model import limit
 from billing_kit.docs.render import HTML_NAME, MARKDOWN_NAME
-from conformance.clauses import CLAUSES, clauses_for_field
-from conformance.contract import bundled_spec_bytes, load_contract
 from tests.support.procs import BILLING_KIT
 
 CONTRACT = load_contract()

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from billing_kit.conformance.clauses import clauses_for_field
+from billing_kit.conformance.contract import load_contract
 from billing_kit.docs import docs_command
 from billing_kit.docs.render import HTML_NAME
-from conformance.clauses import clauses_for_field
-from conformance.contract import load_contract
 from tests.support.procs import ROOT
 from tests.support.reference import ReferenceServer
 from tests.support.tools import require

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from billing_kit.conformance.contract import load_contract
 from billing_kit.docs import docs_command
 from billing_kit.docs.curl import API_KEY_VARIABLE
 from billing_kit.docs.render import HTML_NAME, MARKDOWN_NAME
-from conformance.contract import load_contract
 from tests.support.openapi_check import assert_conforms
 from tests.support.reference import ReferenceServer
 from tests.support.tools import require

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from handlers.storage.sqlite import SQLiteStorage
+from billing_kit.handlers.storage.sqlite import SQLiteStorage
 from tests.support.reference import start_reference_server
 
 pytestmark = pytest.mark.slow

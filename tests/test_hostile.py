@@ -15,7 +15,7 @@ import secrets
 import jsonschema
 import pytest
 
-from conformance import clauses
+from billing_kit.conformance import clauses
 from tests.hostile.corpus import SCHEMA_PATH, Case, load_cases, raw_document, validate
 from tests.hostile.rawhttp import Exchange, RssSampler, exchange
 from tests.support.reference import ReferenceServer

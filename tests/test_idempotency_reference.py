@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.contract import load_contract
-from handlers.storage.base import IDEMPOTENCY_TTL
+from billing_kit.conformance.contract import load_contract
+from billing_kit.handlers.storage.base import IDEMPOTENCY_TTL
 from tests.support.reference import ReferenceServer, create_key, start_reference_server
 
 BODY = {"email": "keep@example.com", "name": "Kept", "metadata": {"plan": "pro"}}

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance.contract import load_contract
+from billing_kit.conformance.contract import load_contract
 from tests.support.reference import ReferenceServer, billing_kit, create_key, start_reference_server
 
 PREFIXES = list(load_contract().key_prefixes)

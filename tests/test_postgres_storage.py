@@ -19,9 +19,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from conformance.contract import load_contract
-from handlers.storage import open_storage, sqlite_url
-from handlers.storage.base import (
+from billing_kit.conformance.contract import load_contract
+from billing_kit.handlers.storage import open_storage, sqlite_url
+from billing_kit.handlers.storage.base import (
     IDEMPOTENCY_TTL,
     Created,
     CreateOutcome,
@@ -32,8 +32,8 @@ from handlers.storage.base import (
     Storage,
     StorageError,
 )
-from handlers.storage.postgres import PostgresStorage
-from handlers.storage.schema import SCHEMA_VERSION
+from billing_kit.handlers.storage.postgres import PostgresStorage
+from billing_kit.handlers.storage.schema import SCHEMA_VERSION
 from tests.support.pg import pg_url, temporary_database  # noqa: F401
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("postgres_storage")]

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.contract import load_contract
+from billing_kit.conformance.contract import load_contract
 from tests.support.openapi_check import assert_conforms
 from tests.support.reference import ReferenceServer
 from tests.support.tools import require

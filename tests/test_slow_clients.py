@@ -24,7 +24,7 @@ import httpx
 import pytest
 import uvicorn
 
-from conformance.contract import load_contract
+from billing_kit.conformance.contract import load_contract
 from tests.hostile.slow import Dribble, crowd, dribble
 from tests.support.procs import VENV_BIN, ServerProcess, free_port, run_server
 from tests.support.reference import ReferenceServer
@@ -56,7 +56,7 @@ def stock_uvicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
     port = free_port()
     argv = [
         str(VENV_BIN / "uvicorn"),
-        "handlers.app:create_app",
+        "billing_kit.handlers.app:create_app",
         "--factory",
         "--port",
         str(port),

@@ -11,7 +11,7 @@ import referencing.jsonschema
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from conformance.contract import load_contract
+from billing_kit.conformance.contract import load_contract
 
 SPEC_URI = "urn:billing-kit:openapi"
 SCHEMA_KEYS = ("schema", "items", "additionalProperties", "not")

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance.contract import SPEC_NAME
+from billing_kit.conformance.contract import SPEC_NAME
 from tests.support.procs import ROOT, free_port, run_server
 
 pytestmark = pytest.mark.slow
@@ -33,9 +33,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_contains_the_spec_byte_for_byte(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-        assert f"conformance/{SPEC_NAME}" in names
-        assert archive.read(f"conformance/{SPEC_NAME}") == (ROOT / SPEC_NAME).read_bytes()
-    assert "handlers/app.py" in names and "handlers/storage/sqlite.py" in names
+        assert f"billing_kit/conformance/{SPEC_NAME}" in names
+        assert archive.read(f"billing_kit/conformance/{SPEC_NAME}") == (ROOT / SPEC_NAME).read_bytes()
+    assert "billing_kit/handlers/app.py" in names and "billing_kit/handlers/storage/sqlite.py" in names
+    # Only the kit's own top-level name is installed: no `conformance` or `handlers` package.
+    assert {name.split("/")[0] for name in names} <= {
+        "billing_kit",
+        f"billing_kit-{wheel.name.split('-')[1]}.dist-info",
+    }
 
 
 def test_installed_serve_finds_the_spec_from_another_directory(wheel: Path, tmp_path: Path) -> None:
@@ -56,7 +61,7 @@ def test_installed_serve_finds_the_spec_from_another_directory(wheel: Path, tmp_
         [
             venv / "bin" / "python",
             "-c",
-            "import conformance.contract as c; print(c.__file__); print(c.bundled_sha256())",
+            "import billing_kit.conformance.contract as c; print(c.__file__); print(c.bundled_sha256())",
         ],
         text=True,
         cwd=tmp_path,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conformance import clauses
+from billing_kit.conformance import clauses
 from tests.servers import zoo_runner
 from tests.support.tools import require
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from conformance.cli import CliError, OneLineErrors
+from billing_kit.conformance.cli import CliError, OneLineErrors
 
 
 @click.command(cls=OneLineErrors)
@@ -24,8 +24,8 @@ from conformance.cli import CliError, OneLineErrors
 @click.option("--spec", "spec", default=None, help="A spec file or URL instead of the bundled openapi.yaml.")
 def docs_command(out: Path, spec: str | None) -> None:
     """Write the API reference (HTML with inline CSS, and Markdown) from the spec and the clause registry."""
+    from billing_kit.conformance.contract import SpecError, load_contract
     from billing_kit.docs.render import write_docs
-    from conformance.contract import SpecError, load_contract
 
     try:
         contract = load_contract(spec)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.clauses import Clause, clauses_for_field
-from conformance.contract import Contract
+from billing_kit.conformance.clauses import Clause, clauses_for_field
+from billing_kit.conformance.contract import Contract
 
 # `x-length-unit` values the spec may use, as a reader says them.
 LENGTH_UNITS = {

@@ -14,10 +14,10 @@ from http import HTTPStatus
 from typing import Any
 
 from billing_kit import __version__
+from billing_kit.conformance.clauses import Clause, for_contract
+from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract, SpecError
 from billing_kit.docs.curl import curl_command
 from billing_kit.docs.fields import FieldRow, constraints, field_rows, json_text, type_label
-from conformance.clauses import Clause, for_contract
-from conformance.contract import CUSTOMERS_PATH, Contract, SpecError
 
 METHODS = ("get", "put", "post", "patch", "delete")
 # Which families' field-less clauses belong to which section of the page.

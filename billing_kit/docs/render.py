@@ -9,9 +9,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
+from billing_kit.conformance.contract import Contract
 from billing_kit.docs.highlight import curl_html, json_html
 from billing_kit.docs.model import Reference, build_reference
-from conformance.contract import Contract
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 HTML_NAME = "index.html"

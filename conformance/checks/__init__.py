@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from conformance import clauses
+from billing_kit.conformance import clauses
 
 if TYPE_CHECKING:
-    from conformance.context import CheckContext
+    from billing_kit.conformance.context import CheckContext
 
 CheckFunc = Callable[["CheckContext"], None]
 

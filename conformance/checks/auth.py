@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import secrets
 
-from conformance.checks import check
-from conformance.context import API, LIVE, CheckContext, LiveCapReached, RawAuth, describe
-from conformance.model import Exchange
-from conformance.redact import mask_key
-from conformance.reproduce import rerun_command
+from billing_kit.conformance.checks import check
+from billing_kit.conformance.context import API, LIVE, CheckContext, LiveCapReached, RawAuth, describe
+from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.redact import mask_key
+from billing_kit.conformance.reproduce import rerun_command
 
 
 def _sample_body(ctx: CheckContext) -> dict[str, str]:

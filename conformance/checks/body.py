@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance import corpora, strategies
-from conformance.checks import check
-from conformance.checks.streaming import padded_create, send_big
-from conformance.context import CheckContext
-from conformance.corpora import Case
-from conformance.model import Exchange
+from billing_kit.conformance import corpora, strategies
+from billing_kit.conformance.checks import check
+from billing_kit.conformance.checks.streaming import padded_create, send_big
+from billing_kit.conformance.context import CheckContext
+from billing_kit.conformance.corpora import Case
+from billing_kit.conformance.model import Exchange
 
 ECHOED = ("email", "name", "external_id", "metadata")
 HOSTILE_BODY_BYTES = 50 << 20  # ERR-2: "a 50 MiB body included"

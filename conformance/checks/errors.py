@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conformance.checks import check
-from conformance.context import API, CheckContext, describe
-from conformance.http import retry_after_seconds
-from conformance.model import Exchange
+from billing_kit.conformance.checks import check
+from billing_kit.conformance.context import API, CheckContext, describe
+from billing_kit.conformance.http import retry_after_seconds
+from billing_kit.conformance.model import Exchange
 
 EVIDENCE_KEPT = 3
 OTHER_METHODS = ("GET", "PUT", "PATCH", "DELETE")

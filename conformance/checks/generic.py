@@ -25,12 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from conformance import strategies
-from conformance.checks import check, generic_judge
-from conformance.checks.generic_judge import Expectation
-from conformance.context import API, CheckContext, RawAuth, describe
-from conformance.contract import CUSTOMERS_PATH
-from conformance.model import Exchange
+from billing_kit.conformance import strategies
+from billing_kit.conformance.checks import check, generic_judge
+from billing_kit.conformance.checks.generic_judge import Expectation
+from billing_kit.conformance.context import API, CheckContext, RawAuth, describe
+from billing_kit.conformance.contract import CUSTOMERS_PATH
+from billing_kit.conformance.model import Exchange
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy

@@ -17,8 +17,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from conformance import jsonsafe, strategies
-from conformance.contract import Contract
+from billing_kit.conformance import jsonsafe, strategies
+from billing_kit.conformance.contract import Contract
 
 Strength = Literal["must", "should"]
 AuthKind = Literal["valid", "missing", "invalid"]

@@ -13,10 +13,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from conformance.checks import check
-from conformance.context import API, LIVE, CheckContext, Inconclusive, describe
-from conformance.model import Exchange
-from conformance.reproduce import rerun_command
+from billing_kit.conformance.checks import check
+from billing_kit.conformance.context import API, LIVE, CheckContext, Inconclusive, describe
+from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.reproduce import rerun_command
 
 HEADER = "Idempotency-Key"
 CONCURRENT = 50

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from conformance.checks import check
-from conformance.context import CheckContext, RawAuth, describe
-from conformance.model import Exchange
+from billing_kit.conformance.checks import check
+from billing_kit.conformance.context import CheckContext, RawAuth, describe
+from billing_kit.conformance.model import Exchange
 
 PROBLEM_TYPE = "application/problem+json"
 EVIDENCE_KEPT = 3

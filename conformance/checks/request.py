@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance import strategies
-from conformance.checks import check
-from conformance.checks.response import short
-from conformance.context import CheckContext, Violation, describe
-from conformance.corpora import run_corpus
+from billing_kit.conformance import strategies
+from billing_kit.conformance.checks import check
+from billing_kit.conformance.checks.response import short
+from billing_kit.conformance.context import CheckContext, Violation, describe
+from billing_kit.conformance.corpora import run_corpus
 
 # REQ-META-2 probes: bigger than the suite's must-accept metadata, still far below the body limit.
 META_PROBES: tuple[tuple[str, Any], ...] = (

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from conformance import strategies
-from conformance.checks import check
-from conformance.context import API, LIVE, CheckContext, Inconclusive, Violation, describe
-from conformance.model import Exchange
+from billing_kit.conformance import strategies
+from billing_kit.conformance.checks import check
+from billing_kit.conformance.context import API, LIVE, CheckContext, Inconclusive, Violation, describe
+from billing_kit.conformance.model import Exchange
 
 RES_CLAUSES = ("RES-1", "RES-ID-1", "RES-ECHO-1", "RES-ENV-1", "RES-TIME-1", "RES-TIME-2", "RES-ORG-1")
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII)

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 import h11
 
-from conformance import jsonsafe
-from conformance.context import CheckContext
-from conformance.contract import CUSTOMERS_PATH
-from conformance.http import REQUEST_EXCERPT, RESPONSE_CAP
-from conformance.model import Exchange, RecordedRequest, RecordedResponse
+from billing_kit.conformance import jsonsafe
+from billing_kit.conformance.context import CheckContext
+from billing_kit.conformance.contract import CUSTOMERS_PATH
+from billing_kit.conformance.http import REQUEST_EXCERPT, RESPONSE_CAP
+from billing_kit.conformance.model import Exchange, RecordedRequest, RecordedResponse
 
 CHUNK = 64 << 10
 

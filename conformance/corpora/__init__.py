@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from conformance.context import CheckContext
-    from conformance.model import Exchange
+    from billing_kit.conformance.context import CheckContext
+    from billing_kit.conformance.model import Exchange
 
 CORPORA_DIR = Path(__file__).parent
 SCHEMA_PATH = CORPORA_DIR / "schema.json"
@@ -62,7 +62,7 @@ def corpus_names() -> list[str]:
 def validate(document: Any, origin: str) -> None:
     import jsonschema
 
-    from conformance import clauses
+    from billing_kit.conformance import clauses
 
     schema = json.loads(SCHEMA_PATH.read_text())
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(document), key=lambda e: list(e.path))
@@ -116,7 +116,7 @@ def tag_member(ctx: CheckContext) -> bytes:
 
 def send_case(ctx: CheckContext, case: Case) -> Exchange:
     """Send a corpus case, with the run tag put in place of the placeholder in raw bytes."""
-    from conformance.context import API, MISSING, RawAuth
+    from billing_kit.conformance.context import API, MISSING, RawAuth
 
     raw = case.raw_bytes()
     if raw is not None:
@@ -139,7 +139,7 @@ def send_case(ctx: CheckContext, case: Case) -> Exchange:
 
 def judge_case(ctx: CheckContext, case: Case, exchange: Exchange) -> bool:
     """Report on the case's clause; False when there was no usable answer to judge."""
-    from conformance.context import describe
+    from billing_kit.conformance.context import describe
 
     response = exchange.response
     if response is None or response.status >= 500:

@@ -10,10 +10,10 @@ import platform
 from importlib import metadata
 from typing import Any
 
-from conformance import clauses
-from conformance.context import RUN_TAG_KEY
-from conformance.jsonsafe import excerpt
-from conformance.model import ClauseVerdict, Exchange, Finding, RunResult, Verdict
+from billing_kit.conformance import clauses
+from billing_kit.conformance.context import RUN_TAG_KEY
+from billing_kit.conformance.jsonsafe import excerpt
+from billing_kit.conformance.model import ClauseVerdict, Exchange, Finding, RunResult, Verdict
 
 SCHEMA_VERSION = "1.0"
 FINDINGS_KEPT = 5

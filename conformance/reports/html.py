@@ -6,8 +6,8 @@ from pathlib import Path
 
 import jinja2
 
-from conformance.model import RunResult
-from conformance.reports import build_document
+from billing_kit.conformance.model import RunResult
+from billing_kit.conformance.reports import build_document
 
 TEMPLATE = Path(__file__).resolve().parent / "report.html.j2"
 

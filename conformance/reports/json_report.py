@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.model import RunResult
-from conformance.reports import build_document
+from billing_kit.conformance.model import RunResult
+from billing_kit.conformance.reports import build_document
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "report.schema.json"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conformance.model import RunResult, Verdict
-from conformance.reports.terminal import detail_lines
+from billing_kit.conformance.model import RunResult, Verdict
+from billing_kit.conformance.reports.terminal import detail_lines
 
 
 def render(result: RunResult) -> bytes:

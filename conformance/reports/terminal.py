@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import IO
 
-from conformance.model import ClauseVerdict, RunResult, Verdict
-from conformance.reports import first_reproduction
+from billing_kit.conformance.model import ClauseVerdict, RunResult, Verdict
+from billing_kit.conformance.reports import first_reproduction
 
 STYLES = {
     Verdict.PASS: "green",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handlers.storage.base import Storage, StorageError
+from billing_kit.handlers.storage.base import Storage, StorageError
 
 SQLITE_SCHEME = "sqlite:///"
 
@@ -20,11 +20,11 @@ def sqlite_url(path: Path) -> str:
 def open_storage(url: str) -> Storage:
     """The backend for `url`: `sqlite:///path/to/file` or `postgresql://…`."""
     if url.startswith(SQLITE_SCHEME):
-        from handlers.storage.sqlite import SQLiteStorage
+        from billing_kit.handlers.storage.sqlite import SQLiteStorage
 
         return SQLiteStorage(url.removeprefix(SQLITE_SCHEME))
     if url.startswith(("postgresql://", "postgres://")):
-        from handlers.storage.postgres import PostgresStorage  # type: ignore[import-not-found,unused-ignore]
+        from billing_kit.handlers.storage.postgres import PostgresStorage  # type: ignore[import-not-found,unused-ignore]
 
         storage: Storage = PostgresStorage(url)
         return storage

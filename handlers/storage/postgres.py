@@ -33,8 +33,8 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from handlers.spec import new_customer_id
-from handlers.storage.base import (
+from billing_kit.handlers.spec import new_customer_id
+from billing_kit.handlers.storage.base import (
     IDEMPOTENCY_TTL,
     ApiKey,
     Created,
@@ -46,7 +46,7 @@ from handlers.storage.base import (
     Replayed,
     StorageError,
 )
-from handlers.storage.schema import SCHEMA_VERSION
+from billing_kit.handlers.storage.schema import SCHEMA_VERSION
 
 POOL_MIN = 2
 POOL_MAX = 8

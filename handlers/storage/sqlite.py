@@ -30,8 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from handlers.spec import new_customer_id
-from handlers.storage.base import (
+from billing_kit.handlers.spec import new_customer_id
+from billing_kit.handlers.storage.base import (
     IDEMPOTENCY_TTL,
     ApiKey,
     Created,
@@ -43,7 +43,7 @@ from handlers.storage.base import (
     Replayed,
     StorageError,
 )
-from handlers.storage.schema import SCHEMA_VERSION, SQLITE_DDL
+from billing_kit.handlers.storage.schema import SCHEMA_VERSION, SQLITE_DDL
 
 BUSY_TIMEOUT_MS = 10_000
 _CUSTOMER_COLUMNS = "id, org_id, environment, email, name, external_id, metadata, created_at, updated_at"

@@ -18,7 +18,7 @@ from typing import Any
 
 import jsonschema
 
-from conformance.contract import load_contract
+from billing_kit.conformance.contract import load_contract
 
 HERE = Path(__file__).parent
 CASES_PATH = HERE / "cases.json"

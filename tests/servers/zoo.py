@@ -45,7 +45,7 @@ class App:
 
     def __init__(self, args: argparse.Namespace) -> None:
         sys.path.insert(0, str(HERE.parents[1]))
-        from conformance.contract import load_contract
+        from billing_kit.conformance.contract import load_contract
 
         contract = load_contract(args.spec)
         defects = frozenset([args.defect] if args.defect else [])

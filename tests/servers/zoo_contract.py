@@ -17,7 +17,7 @@ from typing import Any
 
 def contract_values(spec: str | None = None) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from conformance.contract import load_contract
+    from billing_kit.conformance.contract import load_contract
 
     contract = load_contract(spec)
     return {

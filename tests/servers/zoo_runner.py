@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.contract import load_contract
+from billing_kit.conformance.contract import load_contract
 from tests.support.procs import BILLING_KIT, free_port, run_server
 
 HERE = Path(__file__).resolve().parent

@@ -18,7 +18,7 @@ from openapi_core.datatypes import RequestParameters
 from openapi_core.deserializing.media_types.util import json_loads
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from conformance.contract import load_contract
+from billing_kit.conformance.contract import load_contract
 
 
 @cache

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.contract import load_contract
+from billing_kit.conformance.contract import load_contract
 from tests.support.procs import BILLING_KIT, ServerProcess, free_port, run_server
 
 SQLITE_FILE = "billing.sqlite3"
