@@ -32,6 +32,20 @@ class BudgetExhausted(Exception):
     """The run's time budget (--max-time) ran out."""
 
 
+class TargetStopped(Exception):
+    """The target stopped answering part-way: it no longer accepts connections.
+
+    Raised by the client once a run of transport errors is followed by a failed
+    connection probe; the runner stops sending and writes the partial report.
+    """
+
+    def __init__(self, reason: str, request_number: int, elapsed: float) -> None:
+        super().__init__(f"{reason} (request {request_number}, {elapsed:.1f} s into the run)")
+        self.reason = reason
+        self.request_number = request_number
+        self.elapsed = elapsed
+
+
 class Unreachable(Exception):
     """The target cannot be reached at all (refused, DNS, TLS, connect timeout)."""
 

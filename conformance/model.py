@@ -112,6 +112,37 @@ class Finding:
     exchange: Exchange | None = None
     reproduce: str | None = None
     case: str | None = None
+    # Confirmation (--confirm N): the smallest case sent N more times; `reproduced` of them broke
+    # the rule again. None when not confirmed (--confirm 0, or a note). Every attempt's evidence.
+    confirmations: int | None = None
+    reproduced: int | None = None
+    attempts: list[Exchange] = field(default_factory=list)
+
+    @property
+    def flaky(self) -> bool:
+        """A violation seen once that did not reproduce: still a violation, labelled FLAKY."""
+        return bool(self.confirmations) and self.reproduced == 0
+
+
+@dataclass
+class Coverage:
+    """The evidence ledger of one verdict: how many probes, and which cases, it rests on.
+
+    planned   probes the clause's checks meant to send
+    sent      probes actually sent (the budget or a dead server can cut a run short)
+    answered  probes that got an HTTP answer
+    judged    answered probes judged against the clause's rule
+    required  judged probes the clause's checks need before a PASS can stand
+    cases     names of what was judged (corpus ids, properties, generic phases)
+    """
+
+    planned: int = 0
+    sent: int = 0
+    answered: int = 0
+    judged: int = 0
+    required: int = 0
+    cases: list[str] = field(default_factory=list)
+    note: str = ""
 
 
 @dataclass
@@ -124,6 +155,7 @@ class ClauseVerdict:
     checks: list[str] = field(default_factory=list)
     note: str = ""
     requirement: str = ""  # rendered from the spec in use (limits, prefix, enum)
+    coverage: Coverage = field(default_factory=Coverage)
 
     @property
     def violations(self) -> list[Finding]:
@@ -152,12 +184,20 @@ class RunResult:
     budget_exhausted: bool = False
     strict: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    # The target stopped answering part-way: when, and why (the rest of the run was not sent).
+    stopped: str | None = None
+    # Checks that crashed inside the suite (an internal error: exit 2, the report still written).
+    internal_errors: list[str] = field(default_factory=list)
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for v in self.verdicts if v.verdict is verdict)
 
     @property
     def exit_code(self) -> int:
+        if self.internal_errors:
+            return 2
+        if self.stopped:
+            return 1
         if self.budget_exhausted:
             return 2
         if self.count(Verdict.FAIL) or (self.strict and self.count(Verdict.WARN)):
