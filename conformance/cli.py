@@ -149,12 +149,12 @@ def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None)
         result = run(config, contract)
     except Unreachable as exc:
         raise CliError(f"cannot reach {config.base_url}: {exc}") from None
-    terminal.render(result, out, tty)
+    terminal.render(result, out, tty, json_path=reports.get("json"))
     writers = {"json": json_report.write, "junit": junit.write, "html": html.write}
     for name, path in reports.items():
         if path is not None:
             try:
-                writers[name](result, path)
+                writers[name](result, path, json_path=reports.get("json"))
             except OSError as exc:
                 raise CliError(f"cannot write {path}: {exc.strerror}") from None
     return result
