@@ -73,6 +73,15 @@ def server_answer(exchange: Exchange | None) -> str | None:
     return f"{head}: {_one_line(excerpt(response.body, ANSWER_EXCERPT * 2))}"
 
 
+def answer_beside(finding: Finding) -> str | None:
+    """The server's answer to show beside Expected/Actual; None when Actual already says all of it."""
+    answer = server_answer(finding.exchange)
+    exchange = finding.exchange
+    if exchange is not None and exchange.response is None and finding.actual == exchange.error:
+        return None
+    return answer
+
+
 def ledger(coverage: Coverage) -> str:
     """`48/48 judged`, with what is missing: `(3 not sent, 2 unanswered, needs 40)`; "" when not recorded."""
     if not (coverage.planned or coverage.sent or coverage.answered or coverage.judged or coverage.required):

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from billing_kit.conformance.model import ClauseVerdict, RunResult, Verdict
-from billing_kit.conformance.reports import confirmation_label, confirmation_of, ledger, server_answer, verdict_flaky
+from billing_kit.conformance.reports import answer_beside, confirmation_label, confirmation_of, ledger, verdict_flaky
 from billing_kit.conformance.reports.names import readable_message
 from billing_kit.conformance.reports.terminal import detail_lines, status_text, warning_lines
 
@@ -28,7 +28,7 @@ def failure_message(verdict: ClauseVerdict) -> str:
     parts = [readable_message(first)]
     if first.expected is not None or first.actual is not None:
         parts.append(f"Expected: {first.expected}; Actual: {first.actual}")
-    answer = server_answer(first.exchange)
+    answer = answer_beside(first)
     if answer:
         parts.append(f"Server: {answer}")
     message = ". ".join(parts)

@@ -1,7 +1,7 @@
 """Case names a person understands, derived from the case ids the checks record.
 
 A boundary case of REQ-LEN-1 is recorded as `name: bmp-3-byte x255`; its readable
-name is `name: 255 × U+4E2D 中 (3-byte BMP)`, built from the strategy's own table of
+name is `name: 255 × U+4E2D (3-byte BMP)`, built from the strategy's own table of
 units. A corpus case id (`json-trailing-comma`) reads as its corpus description.
 Anything else is its own name.
 """
@@ -9,7 +9,6 @@ Anything else is its own name.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 from billing_kit.conformance.model import Finding
@@ -43,9 +42,7 @@ def _corpus_descriptions() -> dict[str, str]:
 
 
 def _code_points(unit: str) -> str:
-    points = " ".join(f"U+{ord(c):04X}" for c in unit)
-    shown = "".join(c for c in unit if unicodedata.category(c)[0] in "LNPS")
-    return f"{points} {shown}" if shown and len(unit) == 1 else points
+    return " ".join(f"U+{ord(c):04X}" for c in unit)
 
 
 def boundary_name(field: str, unit_label: str, count: int) -> str:

@@ -13,6 +13,7 @@ from typing import IO
 
 from billing_kit.conformance.model import ClauseVerdict, RunResult, Verdict
 from billing_kit.conformance.reports import (
+    answer_beside,
     confirmation_label,
     confirmation_of,
     first_reproduction,
@@ -66,7 +67,7 @@ def detail_lines(verdict: ClauseVerdict, json_path: Path | None = None) -> list[
         if first.expected is not None or first.actual is not None:
             lines.append(f"Expected: {first.expected}")
             lines.append(f"Actual:   {first.actual}")
-        answer = server_answer(first.exchange)
+        answer = answer_beside(first)
         if answer:
             lines.append(f"Server:   {answer}")
         attempts = attempt_line(verdict)
@@ -113,7 +114,7 @@ def warning_lines(result: RunResult) -> list[str]:
     """What makes the run partial or untrustworthy, said before the table and again after it."""
     lines = []
     if result.stopped:
-        lines.append(f"The target stopped answering: {result.stopped}. Clauses it did not answer are SKIP.")
+        lines.append(f"The run stopped early: {result.stopped}. Clauses without judged answers are SKIP.")
     if result.budget_exhausted:
         lines.append("The run budget (--max-time) ran out: this report is partial.")
     for error in result.internal_errors:
@@ -155,14 +156,25 @@ def render_rich(result: RunResult, out: IO[str], json_path: Path | None = None) 
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Clause", no_wrap=True)
     table.add_column("Level", no_wrap=True)
-    table.add_column("Title / evidence", overflow="fold", ratio=3)
-    table.add_column("Judged", overflow="fold", ratio=1)
+    table.add_column("Judged", min_width=12, max_width=16)
+    table.add_column("Title / evidence", overflow="fold")
     for verdict in result.verdicts:
-        lines = [escape(verdict.title)] + [f"[dim]{escape(line)}[/dim]" for line in detail_lines(verdict, json_path)]
+        details = detail_lines(verdict, json_path)
+        if verdict.verdict is Verdict.SKIP:
+            details.insert(0, verdict.note or verdict.coverage.note or "not judged")
+        lines = [escape(verdict.title)] + [f"[dim]{escape(line)}[/dim]" for line in details]
         style = STYLES[verdict.verdict]
-        status = escape(status_text(verdict)).replace("FLAKY", "[bold magenta]FLAKY[/bold magenta]")
+        judged = [escape(ledger(verdict.coverage)).replace(" (", "\n(")]
+        first = confirmation_of(verdict)
+        if first is not None and verdict.verdict is not Verdict.PASS:
+            label = escape(confirmation_label(first))
+            judged.append(f"[bold magenta]{label}[/bold magenta]" if first.flaky else label)
         table.add_row(
-            f"[{style}]{verdict.verdict.value}[/{style}]", verdict.clause, verdict.level, "\n".join(lines), status
+            f"[{style}]{verdict.verdict.value}[/{style}]",
+            verdict.clause,
+            verdict.level,
+            "\n".join(j for j in judged if j),
+            "\n".join(lines),
         )
     console.print(table)
     for line in created_lines(result, json_path):
