@@ -115,7 +115,8 @@ def test_terminal_failure_shows_expected_actual_the_answer_and_a_readable_case()
     warn = text.split(line_of(text, "ERR-3"), 1)[1]
     assert "Server:   HTTP 400 text/html: <html><body>Internal details" in warn
     flaky = text.split(line_of(text, "ERR-2"), 1)[1].split("\nWARN", 1)[0]
-    assert "Attempts: 1. no answer" in flaky and "2. HTTP 431" in flaky and "3. HTTP 431" in flaky
+    assert "Attempts: first sighting: no answer" in flaky
+    assert "| confirmation 1: HTTP 431" in flaky and "| confirmation 2: HTTP 431" in flaky
     assert "Server:" not in flaky  # Actual already says there was no answer
 
 
@@ -174,10 +175,12 @@ def test_json_report_validates_and_carries_the_ledger_and_confirmations() -> Non
     assert first["title"] == "name: 255 × U+4E2D (3-byte BMP) refused"
     assert first["case_name"] == "name: 255 × U+4E2D (3-byte BMP)"
     assert first["answer"] == f'HTTP 400 application/problem+json: detail "{samples.PROBLEM_DETAIL}"'
-    assert len(first["attempts"]) == 2 and first["attempts"][0]["response"]["status"] == 400
+    assert [a["label"] for a in first["attempts"]] == ["first sighting", "confirmation 1", "confirmation 2"]
+    assert first["attempts"][1]["response"]["status"] == 400
     flaky = by_id["ERR-2"]
     assert flaky["flaky"] is True and flaky["reproduced"]["label"] == "FLAKY 0/2"
-    assert [a["response"]["status"] for a in flaky["evidence"][0]["attempts"]] == [431, 431]
+    attempts = flaky["evidence"][0]["attempts"]
+    assert [a["response"] and a["response"]["status"] for a in attempts] == [None, 431, 431]
     assert by_id["RES-1"]["coverage"]["summary"] == "2/14 judged (12 unanswered, needs 14)"
     assert by_id["AUTH-1"]["reproduced"] is None and by_id["AUTH-1"]["flaky"] is False
 

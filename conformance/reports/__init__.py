@@ -124,6 +124,22 @@ def flaky_count(result: RunResult) -> int:
     return sum(1 for v in result.verdicts if verdict_flaky(v))
 
 
+def labelled_attempts(finding: Finding) -> list[tuple[str, Exchange]]:
+    """Every attempt with its name: the first sighting, then each confirmation.
+
+    `attempts` holds the confirmations, or (one longer) the first sighting and the confirmations.
+    """
+    attempts = [e for e in finding.attempts if e is not finding.exchange]
+    if not attempts:
+        return []
+    first: Exchange | None = finding.exchange
+    confirmations = attempts
+    if finding.confirmations is not None and len(attempts) > finding.confirmations:
+        first, confirmations = attempts[0], attempts[1:]
+    out = [("first sighting", first)] if first is not None else []
+    return out + [(f"confirmation {n}", e) for n, e in enumerate(confirmations, 1)]
+
+
 def more_hint(count: int, json_path: Path | None, what: str = "more") -> str:
     """Where the `count` items a list left out can be read: the JSON report written, or how to write one."""
     if json_path is not None:
@@ -174,7 +190,7 @@ def finding_evidence(finding: Finding) -> dict[str, Any]:
         "reproduced": finding.reproduced,
         "flaky": finding.flaky,
         "confirmation": confirmation_label(finding) or None,
-        "attempts": [exchange_evidence(e) for e in finding.attempts],
+        "attempts": [{"label": label, **exchange_evidence(e)} for label, e in labelled_attempts(finding)],
     }
 
 

@@ -18,6 +18,7 @@ from billing_kit.conformance.reports import (
     confirmation_of,
     first_reproduction,
     flaky_count,
+    labelled_attempts,
     ledger,
     more_hint,
     server_answer,
@@ -51,11 +52,12 @@ def status_text(verdict: ClauseVerdict) -> str:
 def attempt_line(verdict: ClauseVerdict) -> str | None:
     """Every attempt's answer, for a FLAKY finding (the first sighting and each confirmation)."""
     first = confirmation_of(verdict)
-    if first is None or not first.flaky or not first.attempts:
+    if first is None or not first.flaky:
         return None
-    answers = [server_answer(first.exchange) or "?"] if first.exchange else []
-    answers += [server_answer(e) or "?" for e in first.attempts if e is not first.exchange]
-    return "Attempts: " + " | ".join(f"{n}. {a}" for n, a in enumerate(answers, 1))
+    attempts = labelled_attempts(first)
+    if not attempts:
+        return None
+    return "Attempts: " + " | ".join(f"{label}: {server_answer(e)}" for label, e in attempts)
 
 
 def detail_lines(verdict: ClauseVerdict, json_path: Path | None = None) -> list[str]:
