@@ -270,3 +270,11 @@ def test_html_escapes_what_the_server_sent() -> None:
     assert verdict.verdict is Verdict.WARN
     page = html_report.render(result)
     assert "&lt;html&gt;&lt;body&gt;Internal details" in page and "<body>Internal" not in page
+
+
+def test_html_shows_the_server_answer_unless_actual_already_says_it() -> None:
+    page = html_report.render(samples.failing_run())
+    length = page.split('id="REQ-LEN-1"', 1)[1].split("</article>", 1)[0]
+    assert f"<dt>Server</dt><dd>HTTP 400 application/problem+json: detail &#34;{samples.PROBLEM_DETAIL}&#34;" in length
+    drop = page.split('id="ERR-2"', 1)[1].split("</article>", 1)[0]
+    assert "<dt>Server</dt>" not in drop and "first sighting: no answer" in drop and "confirmation 2: HTTP 431" in drop
