@@ -124,10 +124,7 @@ def load(path: Path) -> list[Entry]:
     except OSError as exc:
         raise BaselineError(f"cannot read {path}: {exc.strerror}") from None
     try:
-        if path.suffix == ".json":
-            document = json.loads(raw)
-        else:
-            document = tomllib.loads(raw.decode("utf-8"))
+        document = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: not a baseline file: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("accepted", []), list):

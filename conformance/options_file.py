@@ -50,9 +50,10 @@ def env_name(param_name: str) -> str:
 def add_environment(command: click.Command) -> None:
     """Give every configurable option without one an environment variable $BILLING_<NAME>."""
     for param in command.params:
-        if isinstance(param, click.Option) and param.name and param.name not in NOT_CONFIGURABLE:
-            if not param.envvar and not param.multiple:  # click splits a multiple's variable on spaces
-                param.envvar = env_name(param.name)
+        # No variable for a `multiple` option: click splits its value on spaces (-H 'Name: value').
+        named = isinstance(param, click.Option) and param.name and param.name not in NOT_CONFIGURABLE
+        if named and param.name and not param.envvar and not getattr(param, "multiple", False):
+            param.envvar = env_name(param.name)
 
 
 def configurable(command: click.Command) -> dict[str, click.Option]:
