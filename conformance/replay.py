@@ -238,8 +238,12 @@ SINGLE_REQUEST: dict[str, tuple[Judge, bool]] = {  # check -> (judge, needs a co
 
 
 def single_judge(finding: Recorded) -> Judge | None:
+    """The judge of a finding about one request, or None (re-run its scenario instead)."""
+    from billing_kit.conformance.checks import REGISTRY, load_all
+
+    load_all()  # the registry is filled as the check modules load; a judge runs as its check
     entry = SINGLE_REQUEST.get(finding.check)
-    if entry is None or not isinstance(finding.evidence.get("exchange"), dict):
+    if entry is None or finding.check not in REGISTRY or not isinstance(finding.evidence.get("exchange"), dict):
         return None
     judge, needs_case = entry
     if needs_case and corpus_case(finding.case, finding.clause) is None:
@@ -301,7 +305,7 @@ class Replayer:
         client = self._client()
         try:
             ctx = CheckContext(self.contract, self.config, client, nonce=self.nonce)
-            ctx.current = REGISTRY.get(finding.check)
+            ctx.current = REGISTRY[finding.check]
             exchange = client.send(
                 request.method, request.path, body=request.body, headers=request.headers, key_ref=request.key_ref
             )
