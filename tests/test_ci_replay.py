@@ -73,7 +73,7 @@ def test_the_report_holds_no_key(recorded: tuple[str, Path, zoo_runner.Target]) 
 
 
 def test_same_server_still_failing(recorded: tuple[str, Path, zoo_runner.Target]) -> None:
-    defect, path, target = recorded
+    _, path, target = recorded
     done = replay(path, target.keys.sandbox)
     assert done.returncode == 1, done.stdout + done.stderr
     found = statuses(done.stdout)
@@ -82,7 +82,7 @@ def test_same_server_still_failing(recorded: tuple[str, Path, zoo_runner.Target]
 
 
 def test_conforming_server_fixed(recorded: tuple[str, Path, zoo_runner.Target], conforming: zoo_runner.Target) -> None:
-    defect, path, _ = recorded
+    _, path, _ = recorded
     done = replay(path, conforming.keys.sandbox, "--base-url", conforming.base_url)
     assert done.returncode == 0, done.stdout + done.stderr
     found = statuses(done.stdout)
