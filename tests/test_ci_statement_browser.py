@@ -135,5 +135,5 @@ def test_badge_renders(
     assert shown["height"] == 20 and shown["width"] > 0
     # The text fits inside its half, as laid out by a real font.
     assert shown["rectX"] <= shown["textX"] and shown["textX"] + shown["textW"] <= shown["rectX"] + shown["rectW"]
-    assert 0 <= shown["labelX"] and shown["labelX"] + shown["labelW"] <= shown["rectX"]
+    assert shown["labelX"] >= 0 and shown["labelX"] + shown["labelW"] <= shown["rectX"]
     assert console_errors(browser) == []
