@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -37,6 +38,9 @@ SOURCES_HELP = (
     f"a config file (--config PATH, else ./{FILE_NAME}, else [tool.{TABLE}] in ./{PYPROJECT}). "
     "Keys (api-key, live-key) are read from flags or the environment only; -H from flags or the file."
 )
+
+
+FC = TypeVar("FC", bound=Callable[..., Any] | click.Command)
 
 
 class ConfigError(click.ClickException):
@@ -146,7 +150,7 @@ def load_callback(ctx: click.Context, _param: click.Parameter, value: Path | Non
     ctx.default_map = {**(ctx.default_map or {}), **default_map(ctx.command, path, table)}
 
 
-def config_option() -> Any:
+def config_option() -> Callable[[FC], FC]:
     """The `--config PATH` decorator."""
     return click.option(
         "--config",
