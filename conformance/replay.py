@@ -267,7 +267,9 @@ class Replayer:
     def replay(self, finding: Recorded) -> Result:
         judge = single_judge(finding)
         if judge is None:
-            return self.scenario(finding)
+            recorded = isinstance(finding.evidence.get("exchange"), dict)
+            why = f"{finding.check or 'its check'} judges more than one request" if recorded else "no request recorded"
+            return self.scenario(finding, why)
         try:
             request = rebuild(
                 finding.evidence,
@@ -323,10 +325,10 @@ class Replayer:
             return Result(finding, STILL_FAILING, f"resent: {answer}; {broken[0].message}")
         return Result(finding, FIXED, f"resent: {answer}")
 
-    def scenario(self, finding: Recorded) -> Result:
+    def scenario(self, finding: Recorded, why: str) -> Result:
         from billing_kit.conformance.baseline import evidence_entry, finding_entry
 
-        how = f"re-run as a scenario: check --only {finding.clause} --seed {self.config.seed}"
+        how = f"re-run as a scenario ({why}): check --only {finding.clause} --seed {self.config.seed}"
         outcome = self.scenarios.get(finding.clause)
         if outcome is None:
             outcome = self.scenarios[finding.clause] = self._run_scenario(finding.clause)

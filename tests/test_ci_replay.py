@@ -28,6 +28,13 @@ DEFECTS = {  # defect -> the clause it breaks, a corpus case among its findings 
     "email-optional": ("REQ-EMAIL-1", "email-missing"),
     "nul-mangled": ("REQ-TEXT-1", None),
     "status-200": ("RES-1", None),
+    "id-collide": ("RES-ID-2", None),  # a burst of concurrent creates: re-run as a scenario
+}
+HOW = {  # how each defect's findings are replayed: resent alone, re-run as a scenario, or both
+    "email-optional": {"resent", "scenario"},
+    "nul-mangled": {"resent"},
+    "status-200": {"resent"},
+    "id-collide": {"scenario"},
 }
 CASE_DEFECT = "email-optional"  # its findings name corpus cases: --case, a missing key, a cut body
 LINE = re.compile(r"^(STILL FAILING|FIXED|NOT REPLAYED)\s+(\S+)\s+(.*)$", re.MULTILINE)
@@ -44,6 +51,13 @@ def replay(report: Path, key: str | None, *args: str) -> subprocess.CompletedPro
 
 def statuses(stdout: str) -> list[str]:
     return [status for status, _, _ in LINE.findall(stdout)]
+
+
+def hows(stdout: str) -> set[str]:
+    lines = [line.strip() for line in stdout.splitlines() if line.startswith(" ")]
+    return {
+        "resent" if ": resent: HTTP" in line else "scenario" for line in lines if "re-run" in line or "resent" in line
+    }
 
 
 @pytest.fixture(scope="module")
@@ -73,20 +87,21 @@ def test_the_report_holds_no_key(recorded: tuple[str, Path, zoo_runner.Target]) 
 
 
 def test_same_server_still_failing(recorded: tuple[str, Path, zoo_runner.Target]) -> None:
-    _, path, target = recorded
+    defect, path, target = recorded
     done = replay(path, target.keys.sandbox)
     assert done.returncode == 1, done.stdout + done.stderr
     found = statuses(done.stdout)
     assert found and set(found) == {"STILL FAILING"}, done.stdout
-    assert "resent: HTTP" in done.stdout, "at least one finding is resent as a single request"
+    assert hows(done.stdout) == HOW[defect], done.stdout
 
 
 def test_conforming_server_fixed(recorded: tuple[str, Path, zoo_runner.Target], conforming: zoo_runner.Target) -> None:
-    _, path, _ = recorded
+    defect, path, _ = recorded
     done = replay(path, conforming.keys.sandbox, "--base-url", conforming.base_url)
     assert done.returncode == 0, done.stdout + done.stderr
     found = statuses(done.stdout)
     assert found and set(found) == {"FIXED"}, done.stdout
+    assert hows(done.stdout) == HOW[defect], done.stdout
 
 
 @pytest.mark.parametrize("recorded", [CASE_DEFECT], indirect=True)
