@@ -30,6 +30,8 @@ ENV_PREFIX = "BILLING_"
 # Options that name a file: a relative path in a config file is relative to that file.
 PATH_OPTIONS = frozenset({"cacert", "report_json", "junit", "html", "baseline", "spec"})
 SECRET_OPTIONS = frozenset({"api_key", "live_key"})
+# Deliberate one-off acts, never a standing setting of a committed file.
+FLAG_ONLY_OPTIONS = frozenset({"baseline_update"})
 NOT_CONFIGURABLE = frozenset({"config", "list_format", "version", "help"})
 
 SOURCES_HELP = (
@@ -110,6 +112,8 @@ def default_map(command: click.Command, path: Path, table: dict[str, Any]) -> di
             raise ConfigError(
                 f"{path}: key {key!r} is a secret; pass it as ${env_name(name)} or --{name.replace('_', '-')}"
             )
+        if name in FLAG_ONLY_OPTIONS:
+            raise ConfigError(f"{path}: key {key!r} is a one-off action; pass --{name.replace('_', '-')} instead")
         option = options.get(name)
         if option is None:
             known = sorted(n.replace("_", "-") for n in options)

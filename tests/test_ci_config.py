@@ -154,3 +154,11 @@ def test_help_lists_exit_codes_and_sources() -> None:
     text = " ".join(done.stdout.split())
     assert "Exit codes: 0" in text and "1 a FAIL" in text and "2 nothing could be judged" in text
     assert "$BILLING_BASE_URL" in text and "billing-kit.toml" in text and "[tool.billing-kit]" in text
+
+
+def test_baseline_update_is_never_a_standing_setting(tmp_path: Path, target: zoo_runner.Target) -> None:
+    write_config(tmp_path / "billing-kit.toml", target, **{"baseline": "b.toml", "baseline-update": True})
+    done = run(tmp_path, BILLING_API_KEY=target.keys.sandbox)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("key 'baseline-update' is a one-off action; pass --baseline-update instead")
+    assert not (tmp_path / "b.toml").exists()
