@@ -33,7 +33,7 @@ DEFECTS = {  # defect -> the clause it breaks, a corpus case among its findings 
 HOW = {  # how each defect's findings are replayed: resent alone, re-run as a scenario, or both
     "email-optional": {"resent", "scenario"},
     "nul-mangled": {"resent"},
-    "status-200": {"resent"},
+    "status-200": {"resent", "scenario"},
     "id-collide": {"scenario"},
 }
 CASE_DEFECT = "email-optional"  # its findings name corpus cases: --case, a missing key, a cut body
