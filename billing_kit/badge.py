@@ -1,8 +1,8 @@
 """`billing-kit badge REPORT.json -o badge.svg`: a small static SVG, "conformance | 32/32 MUST".
 
 Green when every MUST clause passed, red when one failed, amber when none failed
-but some were not judged (SKIP, or left out by --only). The counts come from
-the report's verdicts; the total is the MUST clauses the report lists.
+but some were skipped (SKIP). The counts come from the report's verdicts; the
+total is the MUST clauses the report lists (a run with --only lists fewer).
 """
 
 from __future__ import annotations
