@@ -4,9 +4,9 @@ Each defect's report comes from a real `check --only` run against a zoo server.
 Replayed against that server (keys from $BILLING_API_KEY, never from the report)
 every finding is still failing, exit 1; against a conforming zoo server every
 finding is fixed, exit 0. The defects cover each kind of judge the replay reuses:
-a corpus case (corpora.judge_case), an echo of text (body.run_cases) and the
-answer to a valid create (response.judge_created); generic-phase findings are
-re-run as a scenario.
+a corpus case (corpora.judge_case), raw bytes that are not UTF-8 and an echo of
+text (body.run_cases), the answer to a valid create (response.judge_created);
+generic-phase and concurrency findings are re-run as a scenario.
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ DEFECTS = {  # defect -> the clause it breaks, a corpus case among its findings 
     "nul-mangled": ("REQ-TEXT-1", None),
     "status-200": ("RES-1", None),
     "id-collide": ("RES-ID-2", None),  # a burst of concurrent creates: re-run as a scenario
+    # Bodies that are not UTF-8: recorded as \xNN in the report, resent as the original bytes.
+    "accepts-invalid-utf8": ("REQ-BODY-1", None),
 }
 HOW = {  # how each defect's findings are replayed: resent alone, re-run as a scenario, or both
     "email-optional": {"resent", "scenario"},
     "nul-mangled": {"resent"},
     "status-200": {"resent", "scenario"},
     "id-collide": {"scenario"},
+    "accepts-invalid-utf8": {"resent"},
 }
 CASE_DEFECT = "email-optional"  # its findings name corpus cases: --case, a missing key, a cut body
 LINE = re.compile(r"^(STILL FAILING|FIXED|NOT REPLAYED)\s+(\S+)\s+(.*)$", re.MULTILINE)
@@ -144,3 +147,23 @@ def test_a_truncated_body_is_not_replayed(recorded: tuple[str, Path, zoo_runner.
     done = replay(cut, target.keys.sandbox, "--case", case)
     assert done.returncode == 2, done.stdout
     assert "could not be replayed: body not recorded whole" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"name": "plain"}', b'{"name": "a\xffb"}', b'{"name": "\xc0\xaf"}', rb'{"name": "\x41 as text"}', b""],
+)
+def test_recorded_bodies_come_back_byte_for_byte(body: bytes) -> None:
+    from billing_kit.conformance.jsonsafe import excerpt
+    from billing_kit.conformance.replay import recorded_body
+
+    assert recorded_body({"body": excerpt(body, 1500), "body_size": len(body)}) == body
+
+
+def test_an_ambiguous_excerpt_is_not_guessed() -> None:
+    from billing_kit.conformance.jsonsafe import excerpt
+    from billing_kit.conformance.replay import NotReplayable, recorded_body
+
+    body = rb'{"name": "\xff"}'.replace(b"\\xff", b"\\xff\xff")  # the text \xff beside the byte 0xFF
+    with pytest.raises(NotReplayable, match="not recorded exactly"):
+        recorded_body({"body": excerpt(body, 1500), "body_size": len(body)})
