@@ -21,6 +21,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "check": ("billing_kit.conformance.cli:check", "Check any server against the contract, clause by clause."),
     "demo": ("billing_kit.conformance.cli:demo", "Start the reference server, check it, print the report."),
     "docs": ("billing_kit.docs:docs_command", "Write the API reference (HTML and Markdown) from the spec."),
+    "replay": ("billing_kit.conformance.replay:replay_command", "Resend a report's failing requests, judge again."),
+    "compare": ("billing_kit.conformance.compare:compare_command", "Compare two JSON reports, clause by clause."),
+    "badge": ("billing_kit.badge:badge_command", "Write an SVG conformance badge from a JSON report."),
 }
 
 
