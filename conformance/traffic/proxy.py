@@ -1,0 +1,259 @@
+"""The reverse proxy: two byte pumps per connection, and a passive observer on each.
+
+    client ──bytes──> proxy ──same bytes──> upstream
+    client <──bytes── proxy <──same bytes── upstream
+
+Every client connection gets its own upstream connection, and bytes are passed
+on as they arrive (no parsing in the way, no re-encoding, backpressure kept:
+each write is drained before the next read), so the upstream sees what the
+client sends, including a 50 MiB body, a slow one, a half-close or a hang, and
+cuts it as it would directly. An `http1.Observer` on each direction notes
+where messages start and end and keeps the first bytes of each body (at most
+the contract's `x-limits` body limit), then hands each finished exchange to
+`sink`. The proxy answers by itself only when the upstream cannot: 502
+problem+json when it is down or drops a request, 504 when it does not answer
+within `upstream_timeout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from billing_kit.conformance.traffic.http1 import Observer
+from billing_kit.conformance.traffic.record import (
+    UPSTREAM_DOWN,
+    UPSTREAM_DROPPED,
+    UPSTREAM_TIMEOUT,
+    Seen,
+    SeenResponse,
+)
+
+READ_SIZE = 64 << 10
+RESPONSE_KEPT = 1 << 20  # bytes of a response body kept for judging
+CONNECT_TIMEOUT = 5.0
+PROBLEM = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class ProxyOptions:
+    upstream_host: str
+    upstream_port: int
+    body_kept: int  # bytes of a request body kept for judging (the contract's body limit)
+    upstream_timeout: float  # seconds the upstream has to start answering a finished request
+    head_timeout: float  # seconds a client has to send a head when the proxy must answer it itself
+
+
+def problem(status: int, title: str, detail: str) -> bytes:
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+    head = (
+        f"HTTP/1.1 {status} {title}\r\nContent-Type: {PROBLEM}\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+class Connection:
+    """One client connection and its upstream connection."""
+
+    def __init__(
+        self,
+        options: ProxyOptions,
+        sink: Callable[[Seen], None],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        self.options = options
+        self.sink = sink
+        self.creader, self.cwriter = reader, writer
+        self.loop = asyncio.get_running_loop()
+        self.pending: deque[Seen] = deque()
+        self.receiving: Seen | None = None
+        self.answering: Seen | None = None
+        self.forwarded = False  # bytes of the current response reached the client
+        self.timer: asyncio.TimerHandle | None = None
+        self.finished = False
+        self.requests = Observer(self._request_head, self._request_body, self._request_end, response=False)
+        self.responses = Observer(self._response_head, self._response_body, self._response_end, response=True)
+        self.uwriter: asyncio.StreamWriter | None = None
+
+    # -- observer callbacks ---------------------------------------------------
+    def _request_head(self, line: str, headers: list[tuple[str, str]]) -> int | None:
+        parts = line.split(" ")
+        seen = Seen(parts[0], parts[1] if len(parts) > 1 else "", headers, started=self.loop.time())
+        self.pending.append(seen)
+        self.receiving = seen
+        return None
+
+    def _request_body(self, data: bytes) -> None:
+        seen = self.receiving
+        if seen is not None:
+            seen.body_size += len(data)
+            room = self.options.body_kept - len(seen.body)
+            if room > 0:
+                seen.body += data[:room]
+
+    def _request_end(self) -> None:
+        if self.receiving is not None:
+            self.receiving.complete = True
+            self.receiving = None
+        self._arm()
+
+    def _response_head(self, line: str, headers: list[tuple[str, str]]) -> int | None:
+        parts = line.split(" ", 2)
+        try:
+            status = int(parts[1])
+        except (IndexError, ValueError):
+            self.responses.lose()
+            return -1
+        if 100 <= status < 200:
+            if status == 101:
+                self.responses.lose()
+                self.requests.lose()
+            return -1
+        self._disarm()
+        seen = self.pending[0] if self.pending else None
+        self.answering = seen
+        if seen is None:
+            return None
+        seen.response = SeenResponse(status, headers, elapsed=self.loop.time() - seen.started)
+        if seen.method.upper() == "HEAD" or status in (204, 304):
+            return -1
+        return None
+
+    def _response_body(self, data: bytes) -> None:
+        seen = self.answering
+        if seen is not None and seen.response is not None:
+            seen.response.body_size += len(data)
+            room = RESPONSE_KEPT - len(seen.response.body)
+            if room > 0:
+                seen.response.body += data[:room]
+
+    def _response_end(self) -> None:
+        seen, self.answering = self.answering, None
+        self.forwarded = False
+        if seen is not None and self.pending and self.pending[0] is seen:
+            self.pending.popleft()
+            self.sink(seen)
+        self._arm()
+
+    # -- the upstream's deadline ---------------------------------------------
+    def _arm(self) -> None:
+        waiting = self.pending and self.pending[0].complete and self.pending[0].response is None
+        if waiting and self.timer is None and not self.finished:
+            self.timer = self.loop.call_later(self.options.upstream_timeout, self._timed_out)
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _timed_out(self) -> None:
+        self.timer = None
+        self._answer_alone(504, "Gateway Timeout", UPSTREAM_TIMEOUT)
+        if self.uwriter is not None:
+            self.uwriter.transport.abort()
+
+    def _answer_alone(self, status: int, title: str, why: str) -> None:
+        """The upstream cannot answer the oldest request: answer it here (once) and end the connection."""
+        if self.finished:
+            return
+        self.finished = True
+        seen = self.pending[0] if self.pending else None
+        if seen is not None and seen.response is None:
+            seen.error = why
+            self.sink(seen)
+            if not self.forwarded and not self.cwriter.is_closing():
+                self.cwriter.write(problem(status, title, why))
+        self.pending.clear()
+        self.cwriter.close()
+
+    # -- the pumps ------------------------------------------------------------
+    async def run(self) -> None:
+        try:
+            ureader, uwriter = await asyncio.wait_for(
+                asyncio.open_connection(self.options.upstream_host, self.options.upstream_port), CONNECT_TIMEOUT
+            )
+        except (TimeoutError, OSError):
+            await self._upstream_down()
+            return
+        self.uwriter = uwriter
+        try:
+            await asyncio.gather(self._client_to_upstream(), self._upstream_to_client(ureader))
+        finally:
+            self._disarm()
+            uwriter.close()
+            self.cwriter.close()
+
+    async def _upstream_down(self) -> None:
+        with contextlib.suppress(OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+            async with asyncio.timeout(self.options.head_timeout):
+                while not self.pending:
+                    data = await self.creader.read(READ_SIZE)
+                    if not data:
+                        break
+                    self.requests.feed(data)
+        if self.pending:
+            seen = self.pending[0]
+            seen.error = UPSTREAM_DOWN
+            self.sink(seen)
+            with contextlib.suppress(OSError):
+                self.cwriter.write(problem(502, "Bad Gateway", UPSTREAM_DOWN))
+                await self.cwriter.drain()
+        self.cwriter.close()
+
+    async def _client_to_upstream(self) -> None:
+        assert self.uwriter is not None
+        try:
+            while True:
+                data = await self.creader.read(READ_SIZE)
+                if not data:
+                    break
+                if not self.requests.lost:
+                    self.requests.feed(data)
+                self.uwriter.write(data)
+                await self.uwriter.drain()
+            if self.uwriter.can_write_eof() and not self.uwriter.is_closing():
+                self.uwriter.write_eof()  # a half-close reaches the upstream as one
+        except (OSError, RuntimeError):
+            pass  # either side went away; the other pump ends the connection
+
+    async def _upstream_to_client(self, ureader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                data = await ureader.read(READ_SIZE)
+                if not data:
+                    break
+                if not self.responses.lost:
+                    self.responses.feed(data)
+                if self.answering is not None:
+                    self.forwarded = True
+                self.cwriter.write(data)
+                await self.cwriter.drain()
+            self.responses.close()
+        except (OSError, RuntimeError):
+            pass
+        if self.pending and self.pending[0].complete and self.pending[0].response is None:
+            self._answer_alone(502, "Bad Gateway", UPSTREAM_DROPPED)
+        else:
+            self.finished = True
+            for seen in self.pending:
+                if seen.response is None and not seen.complete:
+                    seen.error = "the connection ended before the request was finished"
+                    self.sink(seen)
+            self.pending.clear()
+        self.cwriter.close()
+
+
+async def start(options: ProxyOptions, sink: Callable[[Seen], None], host: str, port: int) -> asyncio.Server:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await Connection(options, sink, reader, writer).run()
+        except Exception:  # one broken connection must never stop the proxy
+            writer.transport.abort()
+
+    return await asyncio.start_server(handle, host, port, backlog=1024)
