@@ -206,8 +206,13 @@ class TrafficJudge:
         if expected.nul_fields:
             clauses.add("REQ-TEXT-1")
         sent = expected.value if isinstance(expected.value, dict) else {}
-        found += self._server(lambda: adapter.judge_answer(self.ctx, "POST", exchange, expected, sent))
         created = exchange.created and isinstance(exchange.json_body(), dict)
+        prior = self.idem.get((key, digest(idem))) if key is not None and idem is not None else None
+        if prior is not None and not exchange.created:
+            # A retry's refusal (409 in progress, 409/422 for another body) is judged under IDEM, not as a create.
+            found += self._retry_refused(exchange, prior, digest(bytes(seen.body)), expected, clauses)
+        else:
+            found += self._server(lambda: adapter.judge_answer(self.ctx, "POST", exchange, expected, sent))
         if created and not expected.breaks:
             env = self.contract.environment_of_key(token) if token else None
             found += self._server(lambda: self._report_created(exchange, sent, env))
@@ -259,6 +264,31 @@ class TrafficJudge:
             self.ctx.violation("ERR-3", rule, expected=expected, actual=actual, exchange=exchange)
 
     # -- across exchanges -----------------------------------------------------
+    def _retry_refused(
+        self, exchange: Exchange, prior: _Idem, body: int, expected: adapter.Expectation, clauses: set[str]
+    ) -> list[Finding]:
+        status = exchange.status or 0
+        if prior.body == body:
+            clauses.add("IDEM-1")
+            if status != prior.status and status != CONFLICT_STATUSES[0]:
+                return [
+                    self._violation(
+                        "IDEM-1", "a retry with the same Idempotency-Key and body was not replayed",
+                        f"HTTP {prior.status} replayed (or 409 while the first is in progress)", describe(exchange),
+                        exchange,
+                    )
+                ]  # fmt: skip
+            return []
+        clauses.add("IDEM-2")
+        if status not in CONFLICT_STATUSES and expected.must_accept:
+            return [
+                self._violation(
+                    "IDEM-2", "the same Idempotency-Key with another body got no conflict",
+                    " or ".join(map(str, CONFLICT_STATUSES)), describe(exchange), exchange,
+                )
+            ]  # fmt: skip
+        return []
+
     def _across(
         self, exchange: Exchange, key: int | None, idem: str | None, seen: Seen, clauses: set[str]
     ) -> list[Finding]:
