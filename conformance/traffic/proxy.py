@@ -80,6 +80,7 @@ class Connection:
         self.requests = Observer(self._request_head, self._request_body, self._request_end, response=False)
         self.responses = Observer(self._response_head, self._response_body, self._response_end, response=True)
         self.uwriter: asyncio.StreamWriter | None = None
+        self.early: Seen | None = None
 
     # -- observer callbacks ---------------------------------------------------
     def _request_head(self, line: str, headers: list[tuple[str, str]]) -> int | None:
@@ -98,9 +99,12 @@ class Connection:
                 seen.body += data[:room]
 
     def _request_end(self) -> None:
-        if self.receiving is not None:
-            self.receiving.complete = True
-            self.receiving = None
+        seen, self.receiving = self.receiving, None
+        if seen is not None:
+            seen.complete = True
+            if seen is self.early:  # answered before its body was in: judged now, whole
+                self.early = None
+                self.sink(seen)
         self._arm()
 
     def _response_head(self, line: str, headers: list[tuple[str, str]]) -> int | None:
@@ -138,7 +142,10 @@ class Connection:
         self.forwarded = False
         if seen is not None and self.pending and self.pending[0] is seen:
             self.pending.popleft()
-            self.sink(seen)
+            if seen.complete:
+                self.sink(seen)
+            else:
+                self.early = seen  # the upstream answered early; the body may still come
         self._arm()
 
     # -- the upstream's deadline ---------------------------------------------
@@ -186,6 +193,9 @@ class Connection:
             await asyncio.gather(self._client_to_upstream(), self._upstream_to_client(ureader))
         finally:
             self._disarm()
+            if self.early is not None:
+                self.sink(self.early)  # the connection ended before the rest of its body
+                self.early = None
             uwriter.close()
             self.cwriter.close()
 
