@@ -55,7 +55,7 @@ def _finish(session: Any, reports: dict[str, Path | None], out: IO[str]) -> int:
     terminal.render(result, out, out.isatty())
     for party, rows in result.options["parties"].items():
         listed = ", ".join(f"{clause} {row['verdict']} ({row['violations']})" for clause, row in rows.items())
-        click.echo(f"{party} must fix: {listed or 'nothing'}", file=out)
+        click.echo(f"To fix in the {party}: {listed or 'nothing'}", file=out)
     try:
         write_reports(result, reports)
     except OSError as exc:
