@@ -119,7 +119,7 @@ def proxy(**opts: Any) -> None:
 
 
 async def _serve(options: Any, session: Any, host: str, port: int, out: IO[str]) -> None:
-    from billing_kit.conformance.traffic.proxy import start
+    from billing_kit.conformance.traffic.proxy import ProxyServer
 
     queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_SIZE)
 
@@ -135,7 +135,8 @@ async def _serve(options: Any, session: Any, host: str, port: int, out: IO[str])
             session.take(seen)
             queue.task_done()
 
-    server = await start(options, sink, host, port)
+    proxy_server = ProxyServer(options, sink)
+    server = await proxy_server.start(host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -149,7 +150,7 @@ async def _serve(options: Any, session: Any, host: str, port: int, out: IO[str])
     )
     out.flush()
     await stop.wait()
-    server.close()
+    await proxy_server.close(grace=1.0)
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(queue.join(), DRAIN_SECONDS)
     judging.cancel()

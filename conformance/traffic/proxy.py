@@ -259,11 +259,39 @@ class Connection:
         self.cwriter.close()
 
 
-async def start(options: ProxyOptions, sink: Callable[[Seen], None], host: str, port: int) -> asyncio.Server:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+class ProxyServer:
+    """The listening proxy and the connections it is serving."""
+
+    def __init__(self, options: ProxyOptions, sink: Callable[[Seen], None]) -> None:
+        self.options = options
+        self.sink = sink
+        self.server: asyncio.Server | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.add(task)
         try:
-            await Connection(options, sink, reader, writer).run()
+            await Connection(self.options, self.sink, reader, writer).run()
+        except asyncio.CancelledError:
+            writer.transport.abort()  # shutting down: end quietly
         except Exception:  # one broken connection must never stop the proxy
             writer.transport.abort()
+        finally:
+            self.tasks.discard(task)
 
-    return await asyncio.start_server(handle, host, port, backlog=1024)
+    async def start(self, host: str, port: int) -> asyncio.Server:
+        self.server = await asyncio.start_server(self.handle, host, port, backlog=1024)
+        return self.server
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop listening, give open exchanges `grace` seconds, then end the rest."""
+        if self.server is not None:
+            self.server.close()
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=grace)
+        for task in set(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=grace)
