@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import socket
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ from billing_kit.conformance.traffic.record import (
 READ_SIZE = 64 << 10
 RESPONSE_KEPT = 1 << 20  # bytes of a response body kept for judging
 CONNECT_TIMEOUT = 5.0
+LINGER = 2.0  # seconds a client may go on sending after the upstream closed
 PROBLEM = "application/problem+json"
 
 
@@ -81,6 +84,9 @@ class Connection:
         self.responses = Observer(self._response_head, self._response_body, self._response_end, response=True)
         self.uwriter: asyncio.StreamWriter | None = None
         self.early: Seen | None = None
+        self.upstream_gone = False
+        self.spare: socket.socket | None = None
+        self.client_done = asyncio.Event()
 
     # -- observer callbacks ---------------------------------------------------
     def _request_head(self, line: str, headers: list[tuple[str, str]]) -> int | None:
@@ -189,6 +195,11 @@ class Connection:
             await self._upstream_down()
             return
         self.uwriter = uwriter
+        # A second handle on the upstream socket: when a write fails (the upstream answered early
+        # and reset the connection), asyncio closes the transport, but the answer may still sit
+        # unread in the kernel; this handle can still read it (see _salvage).
+        raw = uwriter.get_extra_info("socket")
+        self.spare = socket.socket(fileno=os.dup(raw.fileno())) if raw is not None else None
         try:
             await asyncio.gather(self._client_to_upstream(), self._upstream_to_client(ureader))
         finally:
@@ -198,6 +209,8 @@ class Connection:
                 self.early = None
             uwriter.close()
             self.cwriter.close()
+            if self.spare is not None:
+                self.spare.close()
 
     async def _upstream_down(self) -> None:
         with contextlib.suppress(OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
@@ -223,14 +236,26 @@ class Connection:
                 data = await self.creader.read(READ_SIZE)
                 if not data:
                     break
+                if self.upstream_gone or self.uwriter.is_closing():
+                    self.upstream_gone = True
+                    continue  # lingering: the upstream stopped reading; what the client still sends is dropped
                 if not self.requests.lost:
                     self.requests.feed(data)
                 self.uwriter.write(data)
-                await self.uwriter.drain()
-            if self.uwriter.can_write_eof() and not self.uwriter.is_closing():
+                try:
+                    await self.uwriter.drain()
+                except (OSError, RuntimeError):
+                    self.upstream_gone = True
+                if self.receiving is not None:
+                    # Mid-body, reads and writes may complete without yielding: let the loop see
+                    # an early answer (a 413) before the upstream's reset destroys it.
+                    await asyncio.sleep(0)
+            if not self.upstream_gone and self.uwriter.can_write_eof() and not self.uwriter.is_closing():
                 self.uwriter.write_eof()  # a half-close reaches the upstream as one
         except (OSError, RuntimeError):
-            pass  # either side went away; the other pump ends the connection
+            pass  # the client went away; the other pump ends the connection
+        finally:
+            self.client_done.set()
 
     async def _upstream_to_client(self, ureader: asyncio.StreamReader) -> None:
         try:
@@ -244,9 +269,10 @@ class Connection:
                     self.forwarded = True
                 self.cwriter.write(data)
                 await self.cwriter.drain()
-            self.responses.close()
         except (OSError, RuntimeError):
-            pass
+            await self._salvage()
+        self.responses.close()
+        self.upstream_gone = True
         if self.pending and self.pending[0].complete and self.pending[0].response is None:
             self._answer_alone(502, "Bad Gateway", UPSTREAM_DROPPED)
         else:
@@ -256,6 +282,33 @@ class Connection:
                     seen.error = "the connection ended before the request was finished"
                     self.sink(seen)
             self.pending.clear()
+        await self._linger()
+
+    async def _salvage(self) -> None:
+        """Pass on what the upstream sent before its connection broke and is still unread."""
+        if self.spare is None:
+            return
+        with contextlib.suppress(OSError, RuntimeError):
+            self.spare.setblocking(False)
+            while data := self.spare.recv(READ_SIZE):
+                if not self.responses.lost:
+                    self.responses.feed(data)
+                self.cwriter.write(data)
+                await self.cwriter.drain()
+
+    async def _linger(self) -> None:
+        """The upstream is done: pass its close on as a half-close and let the client finish sending.
+
+        Closing a socket with unread input makes the kernel reset the connection, which can
+        destroy an answer (a 413) the client has not read yet; the upstream's own close was
+        seen by a client that was still sending, so the proxy drains for a moment too.
+        """
+        if not self.cwriter.is_closing():
+            with contextlib.suppress(OSError, RuntimeError):
+                if self.cwriter.can_write_eof():
+                    self.cwriter.write_eof()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.client_done.wait(), LINGER)
         self.cwriter.close()
 
 
