@@ -35,7 +35,8 @@ from billing_kit.conformance.traffic.record import UPSTREAM_DOWN, Seen, to_excha
 CLIENT, SERVER = "client", "server"
 EVIDENCE_BODY = 8 << 10  # bytes of a body kept in a finding's evidence
 IDEM_RECORDS = 50_000  # idempotency records kept (oldest dropped first)
-PSEUDONYM = "~"  # a capture's key stand-in: `sk_test_…abcd~<hash>`
+PSEUDONYM = "~"  # a capture's key stand-in: `sk_test_...abcd~<hash>`
+ELLIPSIS = "..."
 RES_CLAUSES = ("RES-1", "RES-ID-1", "RES-ECHO-1", "RES-ENV-1", "RES-TIME-1", "RES-TIME-2", "RES-ORG-1", "AUTH-1")
 SKIPPED_METHODS = frozenset({"OPTIONS", "HEAD", "CONNECT", "QUERY"})
 _BEARER = re.compile(r"Bearer ([!-~]+)", re.ASCII)
@@ -47,12 +48,17 @@ def digest(value: str | bytes) -> int:
 
 
 def pseudonym(token: str) -> str:
-    """What a capture keeps of a key: its mask and a hash, so keys stay apart without being kept."""
-    return f"{mask_key(token)}{PSEUDONYM}{hashlib.sha256(token.encode()).hexdigest()[:12]}"
+    """What a capture keeps of a key: its mask and a hash (ASCII, so it is still a Bearer token)."""
+    masked = mask_key(token).replace("…", ELLIPSIS)
+    return f"{masked}{PSEUDONYM}{hashlib.sha256(token.encode()).hexdigest()[:12]}"
 
 
 def shown(token: str) -> str:
-    return token.split(PSEUDONYM, 1)[0] if PSEUDONYM in token and "…" in token else mask_key(token)
+    """A key as reports show it: `sk_test_…abcd` (a capture's pseudonym shown the same way)."""
+    head, sep, _ = token.partition(PSEUDONYM)
+    if sep and ELLIPSIS in head:
+        return head.replace(ELLIPSIS, "…")
+    return mask_key(token)
 
 
 @dataclass

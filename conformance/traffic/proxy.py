@@ -236,11 +236,11 @@ class Connection:
                 data = await self.creader.read(READ_SIZE)
                 if not data:
                     break
+                if not self.requests.lost:
+                    self.requests.feed(data)
                 if self.upstream_gone or self.uwriter.is_closing():
                     self.upstream_gone = True
                     continue  # lingering: the upstream stopped reading; what the client still sends is dropped
-                if not self.requests.lost:
-                    self.requests.feed(data)
                 self.uwriter.write(data)
                 try:
                     await self.uwriter.drain()
