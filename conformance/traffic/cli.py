@@ -108,6 +108,7 @@ def proxy(**opts: Any) -> None:
         head_timeout=contract.header_timeout_seconds,
     )
     try:
+        _fast_loop()
         asyncio.run(_serve(options, session, opts["host"], opts["port"], out))
     except OSError as exc:
         raise CliError(f"cannot listen on {opts['host']}:{opts['port']}: {exc.strerror or exc}") from None
@@ -116,6 +117,15 @@ def proxy(**opts: Any) -> None:
             capture_file.close()
     reports = {"json": opts["report_json"], "junit": opts["junit"], "html": opts["html"]}
     sys.exit(_finish(session, reports, out))
+
+
+def _fast_loop() -> None:
+    """uvloop when installed (as `billing-kit serve` uses it), else asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 async def _serve(options: Any, session: Any, host: str, port: int, out: IO[str]) -> None:
