@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
 import sys
@@ -84,22 +83,22 @@ def proxy(**opts: Any) -> None:
 
     One line per finding as it happens; on Ctrl-C or SIGTERM the reports are written.
     """
+    import multiprocessing
+
     from billing_kit.conformance.traffic.proxy import ProxyOptions
-    from billing_kit.conformance.traffic.session import Session
+    from billing_kit.conformance.traffic.worker import Feeder, run_judge
 
     upstream = urlsplit(opts["upstream"])
     if upstream.scheme != "http" or not upstream.hostname:
         raise CliError(f"--upstream must be an http:// URL, not {opts['upstream']!r}")
     contract = _contract(opts["spec"])
     origin = f"http://{upstream.hostname}:{upstream.port or 80}"
-    capture_file: IO[str] | None = None
     if opts["capture"] is not None:
         try:
-            capture_file = opts["capture"].open("a", encoding="utf-8")
+            opts["capture"].open("a", encoding="utf-8").close()
         except OSError as exc:
             raise CliError(f"cannot write {opts['capture']}: {exc.strerror}") from None
-    out = sys.stdout
-    session = Session(contract, origin, mode="proxy", strict=opts["strict"], out=out, capture_to=capture_file)
+    reports = {"json": opts["report_json"], "junit": opts["junit"], "html": opts["html"]}
     options = ProxyOptions(
         upstream_host=upstream.hostname,
         upstream_port=upstream.port or 80,
@@ -107,16 +106,37 @@ def proxy(**opts: Any) -> None:
         upstream_timeout=opts["upstream_timeout"],
         head_timeout=contract.header_timeout_seconds,
     )
+    out = sys.stdout
+    out.flush()
+    # The judge is forked before the event loop (and any thread) exists.
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    judge_process = context.Process(
+        target=run_judge,
+        args=(receiver, lambda: _proxy_session(contract, origin, opts), lambda s: _finish(s, reports, sys.stdout)),
+        daemon=True,
+    )
+    judge_process.start()
+    receiver.close()
+    feeder = Feeder(sender, QUEUE_SIZE)
     try:
         _fast_loop()
-        asyncio.run(_serve(options, session, opts["host"], opts["port"], out))
+        asyncio.run(_serve(options, feeder.put, opts["host"], opts["port"], out, origin, contract.origin))
     except OSError as exc:
+        feeder.close(DRAIN_SECONDS)
+        judge_process.kill()
         raise CliError(f"cannot listen on {opts['host']}:{opts['port']}: {exc.strerror or exc}") from None
-    finally:
-        if capture_file is not None:
-            capture_file.close()
-    reports = {"json": opts["report_json"], "junit": opts["junit"], "html": opts["html"]}
-    sys.exit(_finish(session, reports, out))
+    feeder.close(DRAIN_SECONDS)
+    judge_process.join()
+    sys.exit(judge_process.exitcode if judge_process.exitcode is not None else 2)
+
+
+def _proxy_session(contract: Any, origin: str, opts: dict[str, Any]) -> Any:
+    from billing_kit.conformance.traffic.session import Session
+    from billing_kit.conformance.traffic.worker import open_capture
+
+    capture_to = open_capture(opts["capture"])
+    return Session(contract, origin, mode="proxy", strict=opts["strict"], out=sys.stdout, capture_to=capture_to)
 
 
 def _fast_loop() -> None:
@@ -128,22 +148,8 @@ def _fast_loop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
-async def _serve(options: Any, session: Any, host: str, port: int, out: IO[str]) -> None:
+async def _serve(options: Any, sink: Any, host: str, port: int, out: IO[str], origin: str, spec: str) -> None:
     from billing_kit.conformance.traffic.proxy import ProxyServer
-
-    queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_SIZE)
-
-    def sink(seen: Any) -> None:
-        try:
-            queue.put_nowait(seen)
-        except asyncio.QueueFull:
-            session.tally.dropped += 1
-
-    async def judge_forever() -> None:
-        while True:
-            seen = await queue.get()
-            session.take(seen)
-            queue.task_done()
 
     proxy_server = ProxyServer(options, sink)
     server = await proxy_server.start(host, port)
@@ -151,21 +157,14 @@ async def _serve(options: Any, session: Any, host: str, port: int, out: IO[str])
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    judging = asyncio.create_task(judge_forever())
     bound = server.sockets[0].getsockname()
     click.echo(
-        f"Proxying http://{bound[0]}:{bound[1]} -> {session.judge.origin}, judging against "
-        f"{session.contract.origin} (Ctrl-C writes the reports)",
+        f"Proxying http://{bound[0]}:{bound[1]} -> {origin}, judging against {spec} (Ctrl-C writes the reports)",
         file=out,
     )
     out.flush()
     await stop.wait()
     await proxy_server.close(grace=1.0)
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(queue.join(), DRAIN_SECONDS)
-    judging.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await judging
 
 
 @click.command(cls=OneLineErrors)

@@ -30,7 +30,7 @@ from billing_kit.conformance.model import Exchange, Finding, RecordedRequest, Re
 from billing_kit.conformance.redact import mask_key
 from billing_kit.conformance.reproduce import curl_command
 from billing_kit.conformance.traffic import adapter
-from billing_kit.conformance.traffic.record import UPSTREAM_DOWN, Seen, to_exchange
+from billing_kit.conformance.traffic.record import CLIENT_LEFT, UPSTREAM_DOWN, Seen, to_exchange
 
 CLIENT, SERVER = "client", "server"
 EVIDENCE_BODY = 8 << 10  # bytes of a body kept in a finding's evidence
@@ -156,7 +156,7 @@ class TrafficJudge:
         if seen.error == UPSTREAM_DOWN:
             message = f"{UPSTREAM_DOWN}: the proxy answered 502"
             return [Finding("ERR-2", "note", message, check=SERVER, exchange=exchange)]
-        if not seen.complete:
+        if not seen.complete or seen.error == CLIENT_LEFT:
             self.skipped["the client went away before an answer"] += 1
             return []
         clauses.add("ERR-2")

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from billing_kit.conformance.traffic.http1 import Observer
 from billing_kit.conformance.traffic.record import (
+    CLIENT_LEFT,
     UPSTREAM_DOWN,
     UPSTREAM_DROPPED,
     UPSTREAM_TIMEOUT,
@@ -273,13 +274,15 @@ class Connection:
             await self._salvage()
         self.responses.close()
         self.upstream_gone = True
-        if self.pending and self.pending[0].complete and self.pending[0].response is None:
+        waiting = self.pending and self.pending[0].complete and self.pending[0].response is None
+        if waiting and not self.client_done.is_set():
             self._answer_alone(502, "Bad Gateway", UPSTREAM_DROPPED)
         else:
+            # The client hung up first (its close reached the upstream): no answer is owed.
             self.finished = True
             for seen in self.pending:
-                if seen.response is None and not seen.complete:
-                    seen.error = "the connection ended before the request was finished"
+                if seen.response is None:
+                    seen.error = CLIENT_LEFT
                     self.sink(seen)
             self.pending.clear()
         await self._linger()

@@ -18,6 +18,7 @@ from billing_kit.conformance.model import Exchange, RecordedRequest, RecordedRes
 UPSTREAM_DOWN = "the upstream refused the connection"
 UPSTREAM_DROPPED = "the upstream closed the connection without an answer"
 UPSTREAM_TIMEOUT = "no answer from the upstream within the timeout"
+CLIENT_LEFT = "the client closed its connection before the answer"
 
 
 @dataclass(slots=True)

@@ -66,6 +66,12 @@ class Session:
             if judged.findings:
                 self.out.flush()
 
+    def close(self) -> None:
+        """Flush and close the capture (the judge process ends with os._exit)."""
+        if self.capture_to is not None:
+            self.capture_to.close()
+            self.capture_to = None
+
     def result(self) -> RunResult:
         result = self.tally.result(self.contract.sha256, self.contract.origin)
         result.internal_errors = list(self.internal_errors)
