@@ -10,7 +10,7 @@ spec's request example (bench/post.lua) with a sandbox key.
 - added latency (goal < 1 ms at p50): requests alternating direct/proxied on one
   keep-alive connection each, the median of the per-pair differences (a busy
   moment hits both alike); also wrk with one connection, p50 proxied - p50 direct;
-- memory: the proxy's RSS after 1,000 exchanges and after --exchanges (goal: within 20 MiB).
+- memory: the proxy's RSS (with its judge process) after 1,000 exchanges and after --exchanges (goal: within 20 MiB).
 
 The machine may be shared and busy: the figures are ratios and differences taken
 minutes apart, and the load average is printed with them.
@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench.load import LoadSettings, Sample, run_wrk
-from bench.procstat import load_average
+from bench.procstat import descendants, load_average
 from bench.servers import request_body
 from billing_kit.conformance.contract import CUSTOMERS_PATH, load_contract
 from tests.support.procs import BILLING_KIT, free_port
@@ -44,10 +44,15 @@ WARM_EXCHANGES = 1_000
 
 
 def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
+    """Resident memory of `pid` and its children (the proxy and its judge process)."""
+    total = 0
+    for member in descendants(pid):
+        try:
+            lines = Path(f"/proc/{member}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += next((int(ln.split()[1]) * 1024 for ln in lines if ln.startswith("VmRSS:")), 0)
+    return total
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
