@@ -6,6 +6,7 @@ No traceback, the right status to the client, and the proxy keeps serving.
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -141,8 +142,11 @@ def flood(port: int, key: str, size: int = 50 << 20) -> str:
     return answer.split(b"\r\n", 1)[0].decode() if answer else "closed"
 
 
-def test_report_is_json_with_parties(tmp_path: Path) -> None:
-    with proxy_in_front(f"http://127.0.0.1:{free_port()}", tmp_path) as run:
+def test_sigterm_writes_every_report(tmp_path: Path) -> None:
+    junit, html = tmp_path / "proxy.xml", tmp_path / "proxy.html"
+    extra = ["--junit", str(junit), "--html", str(html)]
+    with proxy_in_front(f"http://127.0.0.1:{free_port()}", tmp_path, extra, stop=signal.SIGTERM) as run:
         httpx.post(f"{run.origin}/v1/customers", json=BODY, timeout=10)
     report = json.loads(run.report_path.read_text())
     assert set(report["options"]["parties"]) == {"client", "server"}
+    assert "<testsuite" in junit.read_text() and "ERR-2" in html.read_text()

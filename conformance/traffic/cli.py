@@ -14,7 +14,7 @@ import click
 
 from billing_kit.conformance.cli import CliError, OneLineErrors
 
-QUEUE_SIZE = 10_000  # finished exchanges waiting for the judge; past this they are counted, not judged
+QUEUE_SIZE = 2_000  # finished exchanges waiting for the judge; past this they are counted, not judged
 DRAIN_SECONDS = 10.0
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 
@@ -55,6 +55,9 @@ def _finish(session: Any, reports: dict[str, Path | None], out: IO[str]) -> int:
     for party, rows in result.options["parties"].items():
         listed = ", ".join(f"{clause} {row['verdict']} ({row['violations']})" for clause, row in rows.items())
         click.echo(f"To fix in the {party}: {listed or 'nothing'}", file=out)
+    dropped = result.options.get("dropped_by_judge", 0)
+    if dropped:
+        click.echo(f"{dropped} exchanges passed on but not judged: the judge fell behind the traffic", file=out)
     try:
         write_reports(result, reports)
     except OSError as exc:

@@ -121,7 +121,7 @@ class TrafficJudge:
             found += self._no_answer(seen, exchange, clauses)
         elif seen.method.upper() != "POST":
             if seen.method.upper() in SKIPPED_METHODS:
-                self.skipped[f"{seen.method.upper()} (not judged)"] += 1
+                self.skipped["OPTIONS, HEAD, CONNECT or QUERY (not judged)"] += 1
                 return Judged([], set())
             clauses |= {"ERR-2", "ERR-4"}
             found += self._server(

@@ -9,11 +9,13 @@ sends them in batches over a pipe; the judge process (forked before the event
 loop starts) judges, prints the live lines, writes the capture, and at the end
 the reports, and exits with the run's exit code. Past `limit` waiting exchanges
 the proxy counts instead of queueing (memory stays bounded when the judge falls
-behind), and the count is in the report.
+behind), and the count is in the report. The judge runs at a lower priority, so
+on a saturated machine it is judging, not forwarding, that gives way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -29,6 +31,9 @@ import click
 from billing_kit.conformance.traffic.record import Seen
 
 END = "end"
+# The judge yields the CPU to forwarding and to the upstream: on a saturated machine it falls
+# behind, and the proxy counts what it could not queue instead of slowing the traffic.
+JUDGE_NICENESS = 10
 
 
 class Feeder:
@@ -79,6 +84,8 @@ def run_judge(conn: Connection, make_session: Callable[[], Any], finish: Callabl
     """The judge process: judge until the proxy says END (or goes away), then report and exit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the proxy decides when the run ends
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(JUDGE_NICENESS)
     code = 2
     try:
         session = make_session()

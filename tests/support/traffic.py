@@ -73,8 +73,10 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path, timeout:
 
 
 @contextmanager
-def proxy_in_front(upstream: str, workdir: Path, extra: Sequence[str] = ()) -> Iterator[ProxyRun]:
-    """`billing-kit proxy --upstream upstream` until the block ends; then SIGINT, and the report is read."""
+def proxy_in_front(
+    upstream: str, workdir: Path, extra: Sequence[str] = (), stop: signal.Signals = signal.SIGINT
+) -> Iterator[ProxyRun]:
+    """`billing-kit proxy --upstream upstream` until the block ends; then `stop` (SIGINT), and the report is read."""
     workdir.mkdir(parents=True, exist_ok=True)
     run = ProxyRun(free_port(), workdir)
     log = workdir / "proxy.log"
@@ -89,7 +91,7 @@ def proxy_in_front(upstream: str, workdir: Path, extra: Sequence[str] = ()) -> I
         yield run
     finally:
         if run.proc.poll() is None:
-            run.proc.send_signal(signal.SIGINT)
+            run.proc.send_signal(stop)
         try:
             run.returncode = run.proc.wait(60)
         except subprocess.TimeoutExpired:
