@@ -10,6 +10,9 @@ spec's request example (bench/post.lua) with a sandbox key.
 - added latency (goal < 1 ms at p50): requests alternating direct/proxied on one
   keep-alive connection each, the median of the per-pair differences (a busy
   moment hits both alike); also wrk with one connection, p50 proxied - p50 direct;
+- CPU per exchange of the proxy's event loop and of its judge (process and feeder
+  thread), beside the upstream's CPU per request: what the proxy costs, whatever
+  else the machine is doing;
 - memory: the proxy's RSS (with its judge process) after 1,000 exchanges and after --exchanges (goal: within 20 MiB).
 
 The machine may be shared and busy: the figures are ratios and differences taken
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import signal
 import statistics
 import subprocess
@@ -55,6 +59,23 @@ def rss_bytes(pid: int) -> int:
     return total
 
 
+def cpu_seconds(path: str) -> float:
+    """utime + stime of one /proc stat file (a process, or one thread: /proc/P/task/T/stat)."""
+    try:
+        raw = Path(path).read_text()
+    except OSError:
+        return 0.0
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proxy_cpu(pid: int) -> tuple[float, float]:
+    """(the proxy's event loop thread, everything else: its feeder thread and the judge process) in CPU s."""
+    loop = cpu_seconds(f"/proc/{pid}/task/{pid}/stat")
+    total = sum(cpu_seconds(f"/proc/{member}/stat") for member in descendants(pid))
+    return loop, total - loop
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=10, help="seconds per wrk run")
@@ -69,7 +90,7 @@ def _until(url: str, key: str, body: str, total: int, pid: int, proxy_pid: int) 
     """Send creates through `url` until `total` have been sent; the number sent."""
     sent = 0
     while sent < total:
-        sample = run_wrk(url, key, body, LoadSettings(seconds=5, connections=16), pid)
+        sample = run_wrk(url, key, body, LoadSettings(seconds=10, connections=32), pid)
         sent += sample.requests
         print(f"  {sent:>7} exchanges, proxy RSS {rss_bytes(proxy_pid) / MIB:.1f} MiB", flush=True)
     return sent
@@ -132,14 +153,21 @@ def main(argv: list[str] | None = None) -> int:
             load = LoadSettings(seconds=args.seconds, connections=args.connections)
             single = LoadSettings(seconds=args.seconds, connections=1, threads=1)
             runs: dict[str, list[Sample]] = {"direct": [], "proxied": [], "direct_c1": [], "proxied_c1": []}
+            cpu: dict[str, list[float]] = {"loop": [], "judge": [], "upstream": []}
             sent = warm
             for _ in range(2):
                 for name, url, settings in (
                     ("direct", direct_url, load), ("proxied", proxied_url, load),
                     ("direct_c1", direct_url, single), ("proxied_c1", proxied_url, single),
                 ):  # fmt: skip
+                    before = proxy_cpu(proxy.pid)
                     sample = run_wrk(url, ref.sandbox_key, body, settings, ref_pid)
+                    after = proxy_cpu(proxy.pid)
                     runs[name].append(sample)
+                    if name == "proxied" and sample.requests:
+                        cpu["loop"].append((after[0] - before[0]) / sample.requests * 1e6)
+                        cpu["judge"].append((after[1] - before[1]) / sample.requests * 1e6)
+                        cpu["upstream"].append(sample.cpu_us_per_request)
                     sent += sample.requests if "proxied" in name else 0
                     print(f"  {name:11} {sample.rps:8.0f} req/s  p50 {sample.p50_us / 1000:6.2f} ms  "
                           f"p99 {sample.p99_us / 1000:6.2f} ms  errors {sample.errors}", flush=True)  # fmt: skip
@@ -167,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
             "proxied_p50_ms_c1": low["proxied_c1"].p50_us / 1000,
             "wrk_c1_added_p50_ms": round((low["proxied_c1"].p50_us - low["direct_c1"].p50_us) / 1000, 3),
             **{f"paired_{k}": v for k, v in paired.items()},
+            "proxy_loop_cpu_us_per_exchange": round(statistics.median(cpu["loop"]), 1),
+            "judge_cpu_us_per_exchange": round(statistics.median(cpu["judge"]), 1),
+            "upstream_cpu_us_per_request": round(statistics.median(cpu["upstream"]), 1),
             "rss_mib_after_warmup": round(rss_warm / MIB, 1),
             "exchanges_at_warmup": warm,
             "rss_mib_after_all": round(rss_full / MIB, 1),
