@@ -13,7 +13,10 @@ import re
 import socket
 from pathlib import Path
 
+import jsonschema
+
 from billing_kit.conformance.contract import load_contract
+from billing_kit.conformance.reports.json_report import load_schema
 from tests.support.reference import ReferenceServer
 from tests.support.traffic import proxy_in_front
 
@@ -73,6 +76,7 @@ def test_sloppy_client_blamed_and_answers_unchanged(reference_server: ReferenceS
     }
     assert run.party("server") == {}, run.output[-2000:]
     assert run.returncode == 1
+    jsonschema.Draft202012Validator(load_schema()).validate(run.report)  # the suite's own report format
     # Keys only ever as `sk_test_…abcd`: not in the live lines, the report or the capture.
     for text in (run.output, run.report_path.read_text(), run.capture_path.read_text()):
         assert key not in text
