@@ -150,3 +150,79 @@ def test_sigterm_writes_every_report(tmp_path: Path) -> None:
     report = json.loads(run.report_path.read_text())
     assert set(report["options"]["parties"]) == {"client", "server"}
     assert "<testsuite" in junit.read_text() and "ERR-2" in html.read_text()
+
+
+@contextmanager
+def impatient_upstream(wait: float = 1.0) -> Iterator[int]:
+    """A server that gives a request's body `wait` seconds, then answers 408 and closes."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(wait)
+            data = b""
+            try:
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(
+                    next(
+                        v
+                        for k, _, v in (ln.partition(b":") for ln in head.split(b"\r\n"))
+                        if k.lower() == b"content-length"
+                    )
+                )
+                while len(body) < length:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    body += chunk
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            except TimeoutError:
+                conn.sendall(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            except (OSError, StopIteration, ValueError):
+                return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            thread = threading.Thread(target=answer, args=(conn,), daemon=True)
+            thread.start()
+            threads.append(thread)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        server.join(5)
+        for thread in threads:
+            thread.join(5)
+        listener.close()
+
+
+def hang_mid_body(port: int) -> str:
+    """Announce 100 bytes, send 10, wait: the first line of whatever answer comes back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(b"POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{\"email\": ")  # fmt: skip
+        answer = sock.recv(65536)
+    return answer.split(b"\r\n", 1)[0].decode()
+
+
+def test_hanging_client_is_cut_by_the_upstream_not_the_proxy(tmp_path: Path) -> None:
+    with impatient_upstream() as port, proxy_in_front(f"http://127.0.0.1:{port}", tmp_path) as run:
+        direct = hang_mid_body(port)
+        proxied = hang_mid_body(run.port)
+    assert direct == proxied == "HTTP/1.1 408 Request Timeout"
+    assert "Traceback" not in run.output
+    assert run.party("server") == {}
