@@ -6,6 +6,7 @@
     problem_issues(...)     problems.problem_issues: ERR-3 on one error answer
     server_error(...)       errors._server_error: ERR-2 on one exchange
     judge_refusal(...)      auth._judge_refusal: AUTH-2/AUTH-3 on one refusal
+    CONFLICT_STATUSES       idempotency.CONFLICT_STATUSES: what IDEM-2 accepts
 
 The suite's checks report through a `CheckContext`; `TrafficContext` is that
 context without a client: it only collects the findings the judging code makes.
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from billing_kit.conformance.checks import auth, errors, generic, generic_judge, problems, response
+from billing_kit.conformance.checks import auth, errors, generic, generic_judge, idempotency, problems, response
 from billing_kit.conformance.checks.generic_judge import AuthKind, Expectation
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
@@ -28,7 +29,10 @@ from billing_kit.conformance.http import Client
 from billing_kit.conformance.model import Exchange, Finding
 from billing_kit.conformance.redact import Redactor
 
-__all__ = ["AuthKind", "Expectation", "TrafficContext"]
+__all__ = ["CONFLICT_STATUSES", "AuthKind", "Expectation", "TrafficContext"]
+
+# IDEM-2: the statuses a conflicting retry may get.
+CONFLICT_STATUSES: tuple[int, ...] = idempotency.CONFLICT_STATUSES
 
 
 class _NoClient:
@@ -99,7 +103,3 @@ def server_error(exchange: Exchange) -> str | None:
 
 def judge_refusal(ctx: TrafficContext, case: str, exchange: Exchange, may_400: bool, token: str | None) -> None:
     auth._judge_refusal(ctx, case, exchange, may_400, token)
-
-
-def email_class(value: str) -> str:
-    return generic_judge.email_class(value)

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from billing_kit.conformance.checks.idempotency import CONFLICT_STATUSES
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import API, describe
 from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
@@ -276,7 +275,7 @@ class TrafficJudge:
         status = exchange.status or 0
         if prior.body == body:
             clauses.add("IDEM-1")
-            if status != prior.status and status != CONFLICT_STATUSES[0]:
+            if status != prior.status and status != adapter.CONFLICT_STATUSES[0]:
                 return [
                     self._violation(
                         "IDEM-1", "a retry with the same Idempotency-Key and body was not replayed",
@@ -286,11 +285,11 @@ class TrafficJudge:
                 ]  # fmt: skip
             return []
         clauses.add("IDEM-2")
-        if status not in CONFLICT_STATUSES and expected.must_accept:
+        if status not in adapter.CONFLICT_STATUSES and expected.must_accept:
             return [
                 self._violation(
                     "IDEM-2", "the same Idempotency-Key with another body got no conflict",
-                    " or ".join(map(str, CONFLICT_STATUSES)), describe(exchange), exchange,
+                    " or ".join(map(str, adapter.CONFLICT_STATUSES)), describe(exchange), exchange,
                 )
             ]  # fmt: skip
         return []
@@ -353,7 +352,7 @@ class TrafficJudge:
                 found.append(
                     self._violation(
                         "IDEM-2", "the same Idempotency-Key with another body was accepted",
-                        " or ".join(map(str, CONFLICT_STATUSES)), describe(exchange), exchange,
+                        " or ".join(map(str, adapter.CONFLICT_STATUSES)), describe(exchange), exchange,
                     )
                 )  # fmt: skip
         else:
