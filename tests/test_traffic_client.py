@@ -77,6 +77,8 @@ def test_sloppy_client_blamed_and_answers_unchanged(reference_server: ReferenceS
     assert run.party("server") == {}, run.output[-2000:]
     assert run.returncode == 1
     jsonschema.Draft202012Validator(load_schema()).validate(run.report)  # the suite's own report format
+    messages = [e["message"] for v in run.report["verdicts"] for e in v["evidence"] if e["kind"] == "violation"]
+    assert len(messages) >= len(client) and all(m.startswith("[client] ") for m in messages), messages
     # Keys only ever as `sk_test_…abcd`: not in the live lines, the report or the capture.
     for text in (run.output, run.report_path.read_text(), run.capture_path.read_text()):
         assert key not in text

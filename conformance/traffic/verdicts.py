@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,7 +67,12 @@ class Tally:
     def verdicts(self) -> list[ClauseVerdict]:
         out = []
         for clause in clauses.for_contract(self.contract):
-            findings = [f for party in PARTIES for f in self.kept.get((clause.id, party), [])]
+            # Every report format prints the message: it names who must fix the finding.
+            findings = [
+                replace(f, message=f"[{party}] {f.message}")
+                for party in PARTIES
+                for f in self.kept.get((clause.id, party), [])
+            ]
             failing = [self.party_verdict(clause, p) for p in PARTIES]
             counts = {p: self.counts[(clause.id, p)] for p in PARTIES}
             judged = self.exercised[clause.id]
