@@ -9,5 +9,6 @@ adapter.py   the one place the suite's judging functions are called
 judge.py     one exchange -> findings blamed on the client or the server
 verdicts.py  findings folded per clause (and per party) into a RunResult
 session.py   live lines, capture and reports around the judge
+worker.py    the proxy's judge process and the feeder that batches exchanges to it
 cli.py       the click commands
 """
