@@ -42,6 +42,8 @@ def detail_lines(verdict: ClauseVerdict) -> list[str]:
 
 def summary_line(result: RunResult) -> str:
     counts = ", ".join(f"{result.count(v)} {v.value}" for v in Verdict)
+    if result.flaky:
+        counts += f" ({result.flaky} finding(s) FLAKY: not reproduced)"
     return f"{counts} - {result.requests_sent} requests in {result.duration:.1f} s, seed {result.seed}" + (
         " (strict)" if result.strict else ""
     )
