@@ -179,7 +179,8 @@ def fold(
             verdict = _VIOLATION_VERDICT[clause.level]
         elif blockers or coverage.judged == 0:
             verdict = Verdict.SKIP
-            note = _skip_note(coverage.planned, coverage.judged, blockers, reasons, bool(mine), outcome)
+            wanted = max(coverage.planned, coverage.required)
+            note = _skip_note(wanted, coverage.judged, blockers, reasons, bool(mine), outcome)
         elif clause.level is Level.MAY:
             verdict = Verdict.INFO
         else:
