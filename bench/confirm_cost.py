@@ -77,8 +77,12 @@ def run_once(target: Target, confirm: int, seed: int) -> Measured:
 
 
 def compare(target: Target, runs: int, seed: int) -> dict[str, float]:
-    on = [run_once(target, 2, seed) for _ in range(runs)]
-    off = [run_once(target, 0, seed) for _ in range(runs)]
+    on: list[Measured] = []
+    off: list[Measured] = []
+    for index in range(runs):  # alternated, so a machine getting busier weighs on both sides
+        pair = [(on, 2), (off, 0)] if index % 2 == 0 else [(off, 0), (on, 2)]
+        for into, confirm in pair:
+            into.append(run_once(target, confirm, seed))
     time_on, time_off = statistics.median(m.seconds for m in on), statistics.median(m.seconds for m in off)
     req_on, req_off = statistics.median(m.requests for m in on), statistics.median(m.requests for m in off)
     return {
