@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -171,6 +172,7 @@ class CheckContext:
         return exchange
 
     def _record(self, exchange: Exchange) -> None:
+        exchange.answered_at = time.monotonic()
         with self._lock:
             self.log.append(exchange)
             body = exchange.json_body()

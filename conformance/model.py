@@ -13,6 +13,7 @@ check of the clause could).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -84,6 +85,8 @@ class Exchange:
     attempts: int = 1
     # The JSON value the suite meant to send, when it sent one (for echo checks).
     sent: Any = None
+    # time.monotonic() when the suite recorded it (its answer, or the error, had arrived).
+    answered_at: float = field(default_factory=time.monotonic, compare=False)
     # Sends the same request again (a fresh Idempotency-Key), for --confirm; None when it cannot be.
     resend: Callable[[], Exchange] | None = field(default=None, repr=False, compare=False)
 
