@@ -1,6 +1,6 @@
 """What confirmation (--confirm N) costs: the default run with --confirm 2 against --confirm 0.
 
-    python -m bench.confirm_cost [--runs 3] [--defect id-wrong-prefix] [--seed 1]
+    python -m bench.confirm_cost [--runs 3] [--defect id-wrong-prefix --defect validation-off] [--seed 1]
 
 Against the reference nothing fails, so nothing is sent again; against a zoo
 server with one defect every FAIL/WARN is sent twice more (scenarios once).
@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.servers import zoo_runner
 from tests.support.procs import BILLING_KIT
@@ -99,10 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--defect", default="id-wrong-prefix", help="a Python zoo defect that fails")
+    parser.add_argument("--defect", action="append", help="a Python zoo defect that fails (repeatable)")
     args = parser.parse_args(argv)
+    targets: list[tuple[str, Any]] = [("reference", reference)]
+    for defect in args.defect or ["id-wrong-prefix", "validation-off"]:
+        targets.append((f"zoo:{defect}", lambda defect=defect: zoo(defect)))
     results = {}
-    for name, factory in (("reference", reference), (f"zoo:{args.defect}", lambda: zoo(args.defect))):
+    for name, factory in targets:
         with factory() as target:
             results[name] = compare(target, args.runs, args.seed)
         row = results[name]

@@ -171,3 +171,32 @@ def test_a_failure_that_does_not_reproduce_is_flaky_and_still_a_failure() -> Non
     out = io.StringIO()
     terminal.render(result, out, tty=False)
     assert "1 finding(s) FLAKY" in out.getvalue().splitlines()[-1]
+
+
+def test_confirm_option_is_validated_and_reaches_the_config() -> None:
+    from click.testing import CliRunner
+
+    from billing_kit.conformance.cli import build_config, check
+
+    done = CliRunner().invoke(check, ["--base-url", "http://127.0.0.1:9/v1", "--confirm", "-1"])
+    assert done.exit_code == 2
+    assert done.output.strip().splitlines() == ["Error: --confirm must be 0 (off) or more"]
+    options: dict[str, Any] = {
+        "base_url": "http://127.0.0.1:9/v1",
+        "api_key": None,
+        "live_key": None,
+        "allow_live": False,
+        "spec": None,
+        "strict": False,
+        "seed": 1,
+        "examples": None,
+        "timeout": None,
+        "max_time": None,
+        "clock_skew": None,
+        "header": (),
+        "cacert": None,
+        "insecure": False,
+        "only": None,
+    }
+    assert build_config(**options).confirm == 2
+    assert build_config(**options, confirm=0).confirm == 0
