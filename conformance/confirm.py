@@ -22,7 +22,6 @@ from collections.abc import Callable
 from billing_kit.conformance import clauses
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.context import CheckContext
-from billing_kit.conformance.failures import Inconclusive
 from billing_kit.conformance.http import BudgetExhausted, TargetStopped
 from billing_kit.conformance.model import Exchange, Finding
 from billing_kit.conformance.registry import CheckSpec
@@ -60,7 +59,9 @@ def rerun_scenario(ctx: CheckContext, spec: CheckSpec) -> tuple[set[str], list[E
     sub.live_requests = ctx.live_requests
     try:
         spec.func(sub)
-    except (Inconclusive, BudgetExhausted, TargetStopped):
+    except (BudgetExhausted, TargetStopped):
+        raise
+    except Exception:  # Inconclusive, or a crash the first run did not have: no confirmation either way
         return None
     finally:
         ctx.client.on_exchange = ctx._record
@@ -87,29 +88,45 @@ def confirm_findings(ctx: CheckContext, specs: list[CheckSpec], times: int) -> N
             if finding.kind != "violation" or clauses.get(finding.clause).level is Level.MAY:
                 continue
             spec = by_name.get(finding.check)
-            mode = spec.confirm if spec is not None else "none"
-            if mode == "scenario" and spec is not None:
-                if spec.name not in scenarios:
-                    scenarios[spec.name] = rerun_scenario(ctx, spec)
-                again = scenarios[spec.name]
-                if again is not None:
-                    broken, log = again
-                    finding.confirmations, finding.reproduced = 1, int(finding.clause in broken)
-                    finding.attempts = log[:3]
-            elif callable(mode):
-                _confirm_with(ctx, finding, mode)
-            elif mode == "request" and finding.exchange is not None and finding.exchange.resend is not None:
-                key = id(finding.exchange)
-                if key not in by_exchange:
-                    reproduced, attempts = _resend_times(ctx, finding.exchange, times)
-                    by_exchange[key] = (times, reproduced, attempts)
-                finding.confirmations, finding.reproduced, finding.attempts = by_exchange[key]
+            try:
+                _confirm_one(ctx, finding, spec, times, by_exchange, scenarios)
+            except (BudgetExhausted, TargetStopped):
+                raise
+            except Exception:  # a judge that cannot read the new answer: this finding stays unconfirmed
+                finding.confirmations = finding.reproduced = None
             confirmed += finding.confirmations is not None
     except (BudgetExhausted, TargetStopped):
         pass  # what was confirmed stays; the rest is reported unconfirmed
     if progress and confirmed:
         flaky = sum(1 for f in ctx.findings if f.flaky)
         progress(f"confirm: {confirmed} finding(s) tried again ({times} time(s) each); {flaky} did not reproduce")
+
+
+def _confirm_one(
+    ctx: CheckContext,
+    finding: Finding,
+    spec: CheckSpec | None,
+    times: int,
+    by_exchange: dict[int, tuple[int, int, list[Exchange]]],
+    scenarios: dict[str, tuple[set[str], list[Exchange]] | None],
+) -> None:
+    mode = spec.confirm if spec is not None else "none"
+    if mode == "scenario" and spec is not None:
+        if spec.name not in scenarios:
+            scenarios[spec.name] = rerun_scenario(ctx, spec)
+        again = scenarios[spec.name]
+        if again is not None:
+            broken, log = again
+            finding.confirmations, finding.reproduced = 1, int(finding.clause in broken)
+            finding.attempts = log[:3]
+    elif callable(mode):
+        _confirm_with(ctx, finding, mode)
+    elif mode == "request" and finding.exchange is not None and finding.exchange.resend is not None:
+        key = id(finding.exchange)
+        if key not in by_exchange:
+            reproduced, attempts = _resend_times(ctx, finding.exchange, times)
+            by_exchange[key] = (times, reproduced, attempts)
+        finding.confirmations, finding.reproduced, finding.attempts = by_exchange[key]
 
 
 def _confirm_with(ctx: CheckContext, finding: Finding, replay: Callable[[CheckContext, Finding], bool | None]) -> None:
