@@ -267,7 +267,7 @@ def _creates(ctx: CheckContext) -> list[Exchange]:
     return [e for e in ctx.log if e.request.method == "POST" and e.succeeded]
 
 
-@check("RES-1", "RES-ID-1", "RES-ENV-1", "RES-TIME-1", "RES-ORG-1", order=94, needs=(), minimum=0)
+@check("RES-1", "RES-ID-1", "RES-ENV-1", "RES-TIME-1", "RES-ORG-1", order=98, needs=(), minimum=0)
 def every_success(ctx: CheckContext) -> None:
     """Every 2xx of the run (any check: idempotency, auth, generic, corpus), judged for the key that was used."""
     already = {(id(f.exchange), f.clause) for f in ctx.findings if f.kind == "violation" and f.exchange is not None}
