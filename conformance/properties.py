@@ -19,7 +19,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from billing_kit.conformance.failures import Failure, Inconclusive
-from billing_kit.conformance.http import BudgetExhausted
+from billing_kit.conformance.http import BudgetExhausted, TargetStopped
 
 if TYPE_CHECKING:
     from billing_kit.conformance.context import CheckContext
@@ -34,6 +34,7 @@ class PropertyRun:
     shrinking: int = 0  # values sent while shrinking
     cut: bool = False  # the run budget ended the property early
     failed: Failure | None = None
+    stopped: TargetStopped | None = None  # the target stopped answering: nothing more is sent
 
 
 def for_all(
@@ -52,7 +53,7 @@ def for_all(
                 state.failed = cached
                 raise cached
             return
-        if state.cut:
+        if state.cut or state.stopped is not None:
             return
         if state.failed is not None:
             if state.shrinking >= cap:
@@ -68,6 +69,9 @@ def for_all(
             raise
         except BudgetExhausted:
             state.cut = True
+            return
+        except TargetStopped as stopped:  # not a failing example: Hypothesis must not shrink it
+            state.stopped = stopped
             return
         except Inconclusive:
             cache[key] = None
@@ -90,6 +94,8 @@ def for_all(
         assert state.failed is not None
         ctx.report(state.failed)
     ctx.property_note(state)
+    if state.stopped is not None:
+        raise state.stopped
     if state.cut:
         raise BudgetExhausted
     return state

@@ -306,3 +306,24 @@ def test_a_crashing_check_is_an_internal_error_not_a_verdict(
     errors = [line for line in done.output.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and crashing_check in errors[0], done.output
     assert "Traceback" not in done.output
+
+
+def test_a_property_stops_at_once_when_the_target_stops() -> None:
+    """TargetStopped inside a property is not a failing example: no shrinking, no more requests."""
+    from hypothesis import strategies as st
+
+    from billing_kit.conformance.context import CheckContext
+
+    config = RunConfig(base_url="http://127.0.0.1:9/v1", seed=1)
+    client = Client(ClientOptions(base_url=config.base_url), Budget(5), Redactor([]))
+    client.close()
+    ctx = CheckContext(CONTRACT, config, client, nonce="n")
+    calls: list[int] = []
+
+    def test(value: int) -> None:
+        calls.append(value)
+        raise TargetStopped("connection refused", 7, 1.5)
+
+    with pytest.raises(TargetStopped):
+        ctx.for_all(st.integers(), test, examples=20)
+    assert len(calls) == 1
