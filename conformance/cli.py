@@ -87,11 +87,15 @@ def build_config(**opts: Any) -> RunConfig:
     for name in ("examples", "timeout", "max_time"):
         if opts[name] is not None and opts[name] <= 0:
             raise CliError(f"--{name.replace('_', '-')} must be positive")
+    if opts.get("confirm") is not None and opts["confirm"] < 0:
+        raise CliError("--confirm must be 0 (off) or more")
     if opts["live_key"] and not opts["allow_live"]:
         opts["live_key"] = None  # never used without --allow-live
     verify: bool | str = str(opts["cacert"]) if opts["cacert"] else not opts["insecure"]
     seed = opts["seed"] if opts["seed"] is not None else secrets.randbelow(2**31)
     extra = {k: opts[k] for k in ("examples", "timeout", "max_time", "clock_skew") if opts[k] is not None}
+    if opts.get("confirm") is not None:
+        extra["confirm"] = opts["confirm"]
     return RunConfig(
         base_url=base_url.rstrip("/"),
         api_key=opts["api_key"] or None,
@@ -197,6 +201,7 @@ CHECK_EPILOG = (
 @click.option("--timeout", type=float, help="Seconds per request.  [default: 5]")
 @click.option("--max-time", type=float, help="Seconds for the whole run; past it exit 2.  [default: 600]")
 @click.option("--clock-skew", type=float, help="RES-TIME-2 tolerance in seconds.  [default: 300]")
+@click.option("--confirm", type=int, help="Send each FAIL/WARN's smallest case N more times (0: off).  [default: 2]")
 @click.option("-H", "--header", multiple=True, metavar="'Name: value'", help="Extra header on every request.")
 @click.option("--cacert", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CA bundle for TLS.")
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
@@ -238,6 +243,10 @@ def check(**opts: Any) -> None:
         raise CliError("--baseline-update needs --baseline FILE")
     config = build_config(**opts)
     result = execute(config, reports)
+    if result.internal_errors:
+        raise CliError(
+            f"internal error in check {result.internal_errors[0]}; the report is written, that clause is SKIP"
+        )
     if result.budget_exhausted:
         raise CliError(f"the run budget of {config.max_time:g} s ran out; the report is partial")
     if baseline_path is not None:

@@ -11,6 +11,7 @@ DEFAULT_MAX_TIME = 600.0
 DEFAULT_CLOCK_SKEW = 300.0
 DEFAULT_MAX_SHRINK_REQUESTS = 60
 LIVE_CREATE_CAP = 5
+DEFAULT_CONFIRM = 2
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class RunConfig:
     only: tuple[str, ...] = ()
     # Requests Hypothesis may spend shrinking a failure before the smallest found so far is kept.
     max_shrink_requests: int = DEFAULT_MAX_SHRINK_REQUESTS
+    # Each FAIL/WARN's smallest case is sent this many more times before it is reported (0: off).
+    confirm: int = DEFAULT_CONFIRM
     progress: Callable[[str], None] | None = field(default=None, compare=False)
 
     @property

@@ -1,9 +1,12 @@
 """What a check receives: the contract, a way to send requests, and a way to report.
 
-    ctx.post(body)                     POST /customers with the configured key, run-tagged
-    ctx.post(raw=b"...", auth=None)    raw bytes, no Authorization header
-    ctx.for_all(strategy, test)        a seeded Hypothesis property; `test` raises Violation
-    ctx.violation / note / inconclusive
+    ctx.send(body)                     POST /customers with the configured key, run-tagged
+    ctx.send(raw=b"...", auth=None)    raw bytes, no Authorization header
+    ctx.send(method="GET")             any method (`post` is the same method, kept for old callers)
+    ctx.for_all(strategy, test)        a seeded Hypothesis property; `test` raises Failure
+    ctx.report(failure)                a broken rule (`ctx.violation(...)`: the same, by keywords)
+    ctx.note / inconclusive
+    ctx.probe / evidence               what the check judged, for the evidence ledger
 
 Every exchange of the run lands in `ctx.log`, so checks that judge the whole
 run (ERR-2, ERR-3, RES-ID-2) read it at the end.
@@ -13,25 +16,35 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
-
-from hypothesis import HealthCheck, Verbosity, given, settings
-from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from billing_kit.conformance import clauses
-from billing_kit.conformance.checks import CheckSpec
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import LIVE_CREATE_CAP, RunConfig
 from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
-from billing_kit.conformance.http import REQUEST_EXCERPT, BudgetExhausted, Client
+from billing_kit.conformance.failures import Failure, Inconclusive
+from billing_kit.conformance.http import REQUEST_EXCERPT, Client
+from billing_kit.conformance.ledger import Ledger
 from billing_kit.conformance.model import CreatedRecord, Exchange, Finding, FindingKind
+from billing_kit.conformance.registry import CheckSpec
 from billing_kit.conformance.reproduce import curl_command, rerun_command
+
+if TYPE_CHECKING:
+    from hypothesis import strategies as st
+
+    from billing_kit.conformance.properties import PropertyRun
 
 T = TypeVar("T")
 RUN_TAG_KEY: Final = "conformance_run"
+IDEMPOTENCY_HEADER: Final = "idempotency-key"
+
+# Kept for the checks written before `Failure`: the same type, under its old name.
+Violation = Failure
+
+__all__ = ["Failure", "Inconclusive", "Violation"]
 
 
 class _Missing:
@@ -53,30 +66,6 @@ class RawAuth:
 Auth = str | RawAuth | None
 
 
-class Violation(Exception):
-    """Raised inside a property test: the clause broken, with its evidence."""
-
-    def __init__(
-        self,
-        clause: str,
-        message: str,
-        *,
-        expected: str | None = None,
-        actual: str | None = None,
-        exchange: Exchange | None = None,
-    ) -> None:
-        super().__init__(f"{clause}: {message}")
-        self.clause = clause
-        self.message = message
-        self.expected = expected
-        self.actual = actual
-        self.exchange = exchange
-
-
-class Inconclusive(Exception):
-    """Raised by a check that cannot judge (no usable answer, a key missing)."""
-
-
 class LiveCapReached(Inconclusive):
     pass
 
@@ -92,7 +81,11 @@ class CheckContext:
         self.created: list[CreatedRecord] = []
         self.current: CheckSpec | None = None
         self.live_requests = 0
+        self.ledger = Ledger()
+        # Ids of 2xx exchanges a targeted check judged with what it sent (`response.every_success` judges the rest).
+        self.judged_success: set[int] = set()
         self._created_ids: set[str] = set()
+        self._resends = 0
         self._lock = threading.Lock()
         client.on_exchange = self._record
 
@@ -117,7 +110,7 @@ class CheckContext:
             return self.config.live_key if self.config.live_enabled else None
         return None
 
-    def post(
+    def send(
         self,
         body: Any = MISSING,
         *,
@@ -129,6 +122,7 @@ class CheckContext:
         method: str = "POST",
         path: str = CUSTOMERS_PATH,
     ) -> Exchange:
+        """Send one request (any method) and return what came back; it is recorded in `log`."""
         sent: Any = None
         if raw is None and not isinstance(body, _Missing):
             sent = self.tagged(body) if tag else body
@@ -154,32 +148,94 @@ class CheckContext:
         all_headers.extend(headers)
         exchange = self.client.send(method, path, body=raw, headers=all_headers, key_ref=key_ref)
         exchange.sent = sent
+        if key_ref != LIVE:  # the live key's few requests are never spent on confirmation
+            exchange.resend = lambda: self._resend(method, path, raw, all_headers, key_ref, sent)
+        return exchange
+
+    post = send  # the name it had when it sent only POST
+
+    def _resend(
+        self, method: str, path: str, raw: bytes | None, headers: list[tuple[str, str]], key_ref: str | None, sent: Any
+    ) -> Exchange:
+        """The same request again, with a fresh Idempotency-Key of the same length (a replay would prove nothing)."""
+        with self._lock:
+            self._resends += 1
+            counter = self._resends
+        fresh: list[tuple[str, str]] = []
+        for name, value in headers:
+            if name.lower() == IDEMPOTENCY_HEADER and value:
+                base = f"{self.nonce}-confirm-{counter}-"
+                value = (base + "x" * len(value))[: len(value)] if len(value) >= len(base) else base[-len(value) :]
+            fresh.append((name, value))
+        exchange = self.client.send(method, path, body=raw, headers=fresh, key_ref=key_ref)
+        exchange.sent = sent
         return exchange
 
     def _record(self, exchange: Exchange) -> None:
+        exchange.answered_at = time.monotonic()
         with self._lock:
             self.log.append(exchange)
             body = exchange.json_body()
-            created = exchange.created and isinstance(body, dict) and isinstance(body.get("id"), str)
+            created = exchange.succeeded and isinstance(body, dict) and isinstance(body.get("id"), str)
             if created and body["id"] not in self._created_ids:  # a replay repeats its first id
                 self._created_ids.add(body["id"])
                 env = body.get("environment")
                 key = "live" if exchange.request.key_ref == LIVE else "api"
                 self.created.append(CreatedRecord(body["id"], env if isinstance(env, str) else None, key))
+        current = self.current
+        if current is not None:
+            self.ledger.auto(current.name, current.clauses, exchange)
 
     def require_answer(self, exchange: Exchange) -> Exchange:
         """The exchange, or Inconclusive when there is no usable HTTP answer (ERR-2 judges that)."""
-        if exchange.response is None or exchange.response.status >= 500:
+        if not exchange.ok:
             raise Inconclusive(f"no usable answer ({describe(exchange)}); see ERR-2")
         return exchange
 
+    # -- the evidence ledger ---------------------------------------------------
+    @property
+    def _check(self) -> str:
+        return self.current.name if self.current else ""
+
+    def probe(self, clause: str, exchange: Exchange | None, *, case: str = "", judged: bool | None = None) -> None:
+        """One request of this check for `clause` (None: planned, not sent); judged defaults to answered."""
+        self.ledger.probe(self._check, clause, exchange, case=case, judged=judged)
+
+    def evidence(self, clause: str, judged: int, *, required: int | None = None, case: str = "") -> None:
+        """`judged` answers of the run, sent by other checks, judged by this one for `clause`."""
+        self.ledger.evidence(self._check, clause, judged, required=required, case=case)
+
+    def property_note(self, run: PropertyRun) -> None:
+        text = f"property {self._check}: {run.tried} value(s) of {run.examples} examples tried"
+        if run.cut:
+            text += ", the rest cut by the run budget (--max-time)"
+        elif run.tried < run.examples:
+            text += " (Hypothesis found no more distinct values)"
+        for clause in self.current.clauses if self.current else ():
+            self.ledger.note(self._check, clause, text)
+
     # -- reporting ----------------------------------------------------------
-    def _add(self, clause: str, kind: FindingKind, message: str, **extra: Any) -> None:
+    def _add(self, clause: str, kind: FindingKind, message: str, **extra: Any) -> Finding:
         if self.current is not None and clause not in self.current.clauses:
             raise ValueError(f"check {self.current.name} reported on {clause}, which it does not name")
-        check = self.current.name if self.current else ""
+        finding = Finding(clause=clause, kind=kind, message=message, check=self._check, **extra)
         with self._lock:
-            self.findings.append(Finding(clause=clause, kind=kind, message=message, check=check, **extra))
+            self.findings.append(finding)
+        return finding
+
+    def report(self, failure: Failure) -> Finding:
+        """Record a broken rule (FAIL for a MUST, WARN for a SHOULD, INFO for a MAY)."""
+        reproduce = failure.reproduce or self.reproduction(failure.clause, failure.exchange)
+        return self._add(
+            failure.clause,
+            "violation",
+            failure.title,
+            expected=failure.expected,
+            actual=failure.actual,
+            exchange=failure.exchange,
+            reproduce=reproduce,
+            case=failure.case,
+        )
 
     def violation(
         self,
@@ -192,31 +248,24 @@ class CheckContext:
         reproduce: str | None = None,
         case: str | None = None,
     ) -> None:
-        if reproduce is None:
-            reproduce = self.reproduction(clause, exchange)
-        self._add(
-            clause,
-            "violation",
-            message,
-            expected=expected,
-            actual=actual,
-            exchange=exchange,
-            reproduce=reproduce,
-            case=case,
+        """`report(Failure(...))` by keywords."""
+        self.report(
+            Failure(
+                clause, message, expected=expected, actual=actual, exchange=exchange, case=case, reproduce=reproduce
+            )
         )
 
-    def not_rejected(self, clause: str, message: str, **evidence: Any) -> None:
-        """A request that breaks `clause` was not rejected; for a MUST of REQ-*/AUTH-* that also breaks ERR-1."""
-        self.violation(clause, message, **evidence)
-        rule = clauses.get(clause)
+    def report_not_rejected(self, failure: Failure) -> None:
+        """A request breaking `failure.clause` was not rejected; for a MUST of REQ-*/AUTH-* that also breaks ERR-1."""
+        found = self.report(failure)
+        rule = clauses.get(failure.clause)
         if rule.level is Level.MUST and rule.family in ("REQ", "AUTH"):
-            found = self.findings[-1]
             with self._lock:
                 self.findings.append(
                     Finding(
                         clause="ERR-1",
                         kind="violation",
-                        message=f"{clause}: {message}",
+                        message=f"{failure.clause}: {failure.title}",
                         check=found.check,
                         expected=found.expected,
                         actual=found.actual,
@@ -225,6 +274,10 @@ class CheckContext:
                         case=found.case,
                     )
                 )
+
+    def not_rejected(self, clause: str, message: str, **evidence: Any) -> None:
+        """`report_not_rejected(Failure(...))` by keywords."""
+        self.report_not_rejected(Failure(clause, message, **evidence))
 
     def note(self, clause: str, message: str, *, exchange: Exchange | None = None, case: str | None = None) -> None:
         self._add(clause, "note", message, exchange=exchange, case=case)
@@ -239,63 +292,10 @@ class CheckContext:
 
     # -- properties -----------------------------------------------------------
     def for_all(self, strategy: st.SearchStrategy[T], test: Callable[[T], None], examples: int | None = None) -> None:
-        """Run `test` on `examples` seeded values; report the smallest failing one.
+        """Run `test` on `examples` seeded values; report the smallest failing one (see properties.py)."""
+        from billing_kit.conformance.properties import for_all
 
-        Outcomes are cached by value, and once a failure is found at most
-        `max_shrink_requests` new values are sent: past that Hypothesis shrinks
-        against the cache only and keeps the smallest failure seen.
-        """
-        cache: dict[str, Violation | None] = {}
-        state: dict[str, Any] = {"failed": False, "after": 0, "last": None, "budget": False}
-        cap = self.config.max_shrink_requests
-
-        def body(value: T) -> None:
-            key = repr(value)
-            if key in cache:
-                cached = cache[key]
-                if cached is not None:
-                    state["last"] = cached
-                    raise cached
-                return
-            if state["budget"]:
-                return
-            if state["failed"]:
-                state["after"] += 1
-                if state["after"] > cap:
-                    return
-            try:
-                test(value)
-            except Violation as violation:
-                cache[key] = violation
-                state["failed"], state["last"] = True, violation
-                raise
-            except BudgetExhausted:
-                state["budget"] = True
-                return
-            except Inconclusive:
-                cache[key] = None
-                return
-            cache[key] = None
-
-        run = settings(
-            max_examples=examples or self.config.examples,
-            database=None,
-            deadline=None,
-            derandomize=False,
-            suppress_health_check=list(HealthCheck),
-            verbosity=Verbosity.quiet,
-            report_multiple_bugs=False,
-        )(given(strategy)(body))
-        run = hypothesis_seed(self.config.seed)(run)
-        try:
-            run()
-        except Violation:
-            found: Violation = state["last"]
-            self.violation(
-                found.clause, found.message, expected=found.expected, actual=found.actual, exchange=found.exchange
-            )
-        if state["budget"]:
-            raise BudgetExhausted
+        for_all(self, strategy, test, examples)
 
 
 def describe(exchange: Exchange) -> str:

@@ -13,6 +13,8 @@ check of the clause could).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -83,6 +85,10 @@ class Exchange:
     attempts: int = 1
     # The JSON value the suite meant to send, when it sent one (for echo checks).
     sent: Any = None
+    # time.monotonic() when the suite recorded it (its answer, or the error, had arrived).
+    answered_at: float = field(default_factory=time.monotonic, compare=False)
+    # Sends the same request again (a fresh Idempotency-Key), for --confirm; None when it cannot be.
+    resend: Callable[[], Exchange] | None = field(default=None, repr=False, compare=False)
 
     @property
     def status(self) -> int | None:
@@ -94,8 +100,11 @@ class Exchange:
         return self.response is not None and self.response.status < 500
 
     @property
-    def created(self) -> bool:
+    def succeeded(self) -> bool:
+        """Any 2xx answer (what a create that was accepted gets)."""
         return self.response is not None and 200 <= self.response.status < 300
+
+    created = succeeded  # its former name, for callers not yet renamed
 
     def json_body(self) -> Any:
         return self.response.json if self.response else NOT_JSON
@@ -191,6 +200,11 @@ class RunResult:
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for v in self.verdicts if v.verdict is verdict)
+
+    @property
+    def flaky(self) -> int:
+        """Violations (of FAIL or WARN verdicts) that did not reproduce when confirmed."""
+        return sum(1 for v in self.verdicts for f in v.violations if f.flaky)
 
     @property
     def exit_code(self) -> int:

@@ -220,8 +220,8 @@ def _judge_create(ctx: CheckContext, finding: Recorded, exchange: Exchange) -> N
         return
     key = ctx.config.api_key
     key_env = ctx.contract.environment_of_key(key) if key else None
-    for clause, message, expected, actual in response.judge_created(ctx, exchange, exchange.sent, key_env):
-        ctx.violation(clause, message, expected=expected, actual=actual, exchange=exchange)
+    for failure in response.judge_created(ctx, exchange, exchange.sent, key_env):
+        ctx.report(failure)
 
 
 Judge = Callable[["CheckContext", Recorded, "Exchange"], None]

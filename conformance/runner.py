@@ -1,26 +1,49 @@
-"""One run: preflight, every selected check in order, then a verdict per clause.
+"""One run: preflight, every selected check in order, confirmation, then a verdict per clause.
 
 Data flows one way: the contract is loaded once, the checks report findings
-through their context, and `fold` turns findings into one verdict per clause.
+and their evidence (the ledger) through their context, failures are confirmed
+(`confirm.py`), and `fold` turns findings and evidence into one verdict per clause.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from billing_kit.conformance import clauses
-from billing_kit.conformance.checks import CheckSpec, load_all
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import RunConfig
-from billing_kit.conformance.context import CheckContext, Inconclusive
+from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract, load_contract
-from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions
+from billing_kit.conformance.failures import Inconclusive
+from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions, TargetStopped
+from billing_kit.conformance.ledger import Entry, Ledger, coverage_of
 from billing_kit.conformance.model import ClauseVerdict, Finding, RunResult, Verdict
 from billing_kit.conformance.redact import Redactor
+from billing_kit.conformance.registry import CheckSpec, load_all
 
 _VIOLATION_VERDICT = {Level.MUST: Verdict.FAIL, Level.SHOULD: Verdict.WARN, Level.MAY: Verdict.INFO}
+STOPPED_CHECK = "runner.target_stopped"
+
+
+@dataclass
+class Outcome:
+    """What running the checks left for `fold`: which checks finished, their evidence, what went wrong."""
+
+    completed: set[tuple[str, str]] = field(default_factory=set)  # (check, clause) of checks that ran to the end
+    ledger: Ledger = field(default_factory=Ledger)
+    crashed: dict[str, str] = field(default_factory=dict)  # check -> the internal error
+    stopped: str | None = None  # why and when the target stopped answering
+    exhausted: bool = False
+
+    def __contains__(self, pair: object) -> bool:  # `(check, clause) in ran`, as before the ledger
+        return pair in self.completed
+
+    @property
+    def internal_errors(self) -> list[str]:
+        return [f"{name}: {error}" for name, error in self.crashed.items()]
 
 
 def select_checks(specs: list[CheckSpec], only: tuple[str, ...]) -> list[CheckSpec]:
@@ -37,11 +60,31 @@ def _needs_unmet(spec: CheckSpec, config: RunConfig) -> str | None:
     return None
 
 
-def run_checks(ctx: CheckContext, specs: list[CheckSpec]) -> tuple[set[tuple[str, str]], bool]:
-    """Run the checks; return the (check, clause) pairs that ran and whether the budget ran out."""
-    ran: set[tuple[str, str]] = set()
+def stop_reason(stopped: TargetStopped) -> str:
+    return f"the server stopped answering at request {stopped.request_number}, {stopped.elapsed:.1f} s into the run"
+
+
+def _record_stop(ctx: CheckContext, outcome: Outcome, stopped: TargetStopped) -> None:
+    outcome.stopped = stop_reason(stopped)
+    ctx.findings.append(
+        Finding(
+            clause="ERR-2",
+            kind="violation",
+            message=f"{outcome.stopped}: {stopped.reason}",
+            check=STOPPED_CHECK,
+            expected="an answer to every request, for the whole run",
+            actual=f"{stopped.reason} from request {stopped.request_number} on",
+        )
+    )
+
+
+def run_checks(ctx: CheckContext, specs: list[CheckSpec]) -> tuple[Outcome, bool]:
+    """Run the checks; return what they left for `fold` and whether the budget ran out."""
+    outcome = Outcome(ledger=ctx.ledger)
     progress = ctx.config.progress
     for spec in specs:
+        if outcome.stopped and not spec.always:
+            continue  # the target is gone: only the judges of the run so far (ERR-2) still run
         unmet = _needs_unmet(spec, ctx.config)
         ctx.current = spec
         if unmet:
@@ -54,92 +97,170 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec]) -> tuple[set[tuple[str
         except BudgetExhausted:
             if progress:
                 progress(f"{spec.name}: the run budget (--max-time) ran out")
-            return ran, True
+            outcome.exhausted = True
+            break
+        except TargetStopped as stopped:
+            if outcome.stopped is None:
+                _record_stop(ctx, outcome, stopped)
+                if progress:
+                    progress(f"{spec.name}: {outcome.stopped}; no more requests are sent")
+            continue
         except Inconclusive as exc:
             for clause in spec.clauses:
                 ctx.inconclusive(clause, f"{spec.name}: {exc}")
-        except Exception as exc:  # a check must never take the run down with it
+        except Exception as exc:  # a crash inside the suite: an internal error, never a verdict
+            outcome.crashed[spec.name] = f"{type(exc).__name__}: {str(exc)[:300]}"
             for clause in spec.clauses:
-                ctx.inconclusive(clause, f"{spec.name} could not judge: {type(exc).__name__}: {str(exc)[:300]}")
-        ran.update((spec.name, clause) for clause in spec.clauses)
+                ctx.inconclusive(clause, f"internal error in {spec.name}: {outcome.crashed[spec.name]}")
+            continue
+        outcome.completed.update((spec.name, clause) for clause in spec.clauses)
         if progress:
             found = sum(1 for f in ctx.findings if f.check == spec.name and f.kind == "violation")
             tail = f"{found} finding(s)" if found else "ok"
             progress(f"{spec.name} [{', '.join(spec.clauses)}] {tail} ({time.monotonic() - started:.1f} s)")
     ctx.current = None
-    return ran, False
+    return outcome, outcome.exhausted
+
+
+def _required(spec: CheckSpec, entry: Entry) -> int:
+    if entry.required is not None:
+        return entry.required
+    return spec.minimum if spec.minimum is not None else entry.planned
+
+
+def _why_not_run(outcome: Outcome) -> str:
+    if outcome.stopped:
+        return outcome.stopped
+    if outcome.exhausted:
+        return "the run budget (--max-time) ran out before its checks finished"
+    return "the run ended before its checks ran"
 
 
 def fold(
     findings: list[Finding],
     specs: list[CheckSpec],
-    ran: set[tuple[str, str]],
+    ran: Outcome | set[tuple[str, str]],
     only: tuple[str, ...],
     contract: Contract | None = None,
 ) -> list[ClauseVerdict]:
+    """One verdict per clause: a PASS only on judged answers at least every check's minimum."""
+    outcome = ran if isinstance(ran, Outcome) else Outcome(completed=set(ran))
     verdicts: list[ClauseVerdict] = []
     for clause in clauses.for_contract(contract) if contract is not None else clauses.CLAUSES:
         own = [f for f in findings if f.clause == clause.id]
         violations = [f for f in own if f.kind == "violation"]
-        checks = [s.name for s in specs if clause.id in s.clauses]
-        always = any(s.always for s in specs if clause.id in s.clauses)
+        mine = [s for s in specs if clause.id in s.clauses]
+        checks = [s.name for s in mine]
+        always = any(s.always for s in mine)
         if only and clause.id not in only and not (violations and always):
             continue
-        judged = [
-            name
-            for name in checks
-            if (name, clause.id) in ran and not any(f.check == name and f.kind == "inconclusive" for f in own)
-        ]
+        entries: list[tuple[Entry, int]] = []
+        blockers: list[str] = []
+        reasons: list[str] = []
+        for spec in mine:
+            gave_up = next((f.message for f in own if f.check == spec.name and f.kind == "inconclusive"), None)
+            if spec.name in outcome.crashed:
+                blockers.append(f"internal error in {spec.name}: {outcome.crashed[spec.name]}")
+            elif gave_up is not None:
+                reasons.append(gave_up)
+            elif (spec.name, clause.id) not in outcome.completed:
+                entry = outcome.ledger.get(spec.name, clause.id)
+                entries.append((entry, max(entry.planned, 1)))
+                blockers.append(f"{spec.name} did not finish: {_why_not_run(outcome)}")
+            else:
+                entry = outcome.ledger.get(spec.name, clause.id)
+                required = _required(spec, entry)
+                entries.append((entry, required))
+                if entry.judged < required:
+                    blockers.append(f"{spec.name}: {entry.judged} of {required} required answers judged")
+        coverage = coverage_of(entries)
         note = ""
         if violations:
             verdict = _VIOLATION_VERDICT[clause.level]
-        elif not judged:
+        elif blockers or coverage.judged == 0:
             verdict = Verdict.SKIP
-            reasons = [f.message for f in own if f.kind == "inconclusive"]
-            if reasons:
-                note = reasons[0]
-            elif not checks:
-                note = "no check of this clause is registered yet"
-            else:
-                note = "not judged: the run ended before its checks ran"
+            wanted = max(coverage.planned, coverage.required)
+            note = _skip_note(wanted, coverage.judged, blockers, reasons, bool(mine), outcome)
         elif clause.level is Level.MAY:
             verdict = Verdict.INFO
         else:
             verdict = Verdict.PASS
+        if blockers:
+            coverage.note = "; ".join(filter(None, [coverage.note, *blockers]))
         verdicts.append(
-            ClauseVerdict(clause.id, clause.level.value, clause.title, verdict, own, checks, note, clause.requirement)
+            ClauseVerdict(
+                clause.id,
+                clause.level.value,
+                clause.title,
+                verdict,
+                own,
+                checks,
+                note,
+                clause.requirement,
+                coverage,
+            )
         )
     return verdicts
 
 
-def run(config: RunConfig, contract: Contract | None = None) -> RunResult:
-    """Run the suite; raises http.Unreachable when the target cannot be reached at all."""
+def _skip_note(
+    planned: int, judged: int, blockers: list[str], reasons: list[str], registered: bool, outcome: Outcome
+) -> str:
+    internal = next((b for b in blockers if b.startswith("internal error")), None)
+    if internal:
+        return internal
+    if outcome.stopped and blockers:
+        if planned:
+            return f"{planned - judged} of {planned} cases unanswered: {outcome.stopped}"
+        return f"not judged: {outcome.stopped}"
+    if blockers:
+        if planned > judged:
+            return f"{planned - judged} of {planned} cases unanswered ({blockers[0]})"
+        return f"not judged: {blockers[0]}"
+    if reasons:
+        return reasons[0]
+    if not registered:
+        return "no check of this clause is registered yet"
+    if planned:
+        return f"{planned - judged} of {planned} cases unanswered: no judged answer"
+    return "not judged: the run ended before its checks ran"
+
+
+def run(config: RunConfig, contract: Contract | None = None, *, client: Client | None = None) -> RunResult:
+    """Run the suite; raises http.Unreachable when the target cannot be reached at all.
+
+    `client` replaces the HTTP client the run would build (it is closed at the end).
+    """
+    from billing_kit.conformance.confirm import confirm_findings
+
     contract = contract or load_contract(config.spec)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
-    budget = Budget(config.max_time)
-    from billing_kit import __version__
+    if client is None:
+        from billing_kit import __version__
 
-    client = Client(
-        ClientOptions(
-            base_url=config.base_url,
-            timeout=config.timeout,
-            extra_headers=config.headers,
-            verify=config.verify,
-            user_agent=f"billing-kit-conformance/{__version__}",
-        ),
-        budget,
-        Redactor([config.api_key, config.live_key]),
-    )
+        client = Client(
+            ClientOptions(
+                base_url=config.base_url,
+                timeout=config.timeout,
+                extra_headers=config.headers,
+                verify=config.verify,
+                user_agent=f"billing-kit-conformance/{__version__}",
+            ),
+            Budget(config.max_time),
+            Redactor([config.api_key, config.live_key]),
+        )
     try:
         client.preflight(CUSTOMERS_PATH)
         ctx = CheckContext(contract, config, client, nonce=secrets.token_hex(6))
         specs = select_checks(load_all(), config.only)
-        ran, exhausted = run_checks(ctx, specs)
+        outcome, exhausted = run_checks(ctx, specs)
+        if not outcome.stopped and not exhausted:
+            confirm_findings(ctx, specs, config.confirm)
     finally:
         client.close()
     return RunResult(
-        verdicts=fold(ctx.findings, specs, ran, config.only, contract),
+        verdicts=fold(ctx.findings, specs, outcome, config.only, contract),
         seed=config.seed,
         nonce=ctx.nonce,
         base_url=config.base_url,
@@ -151,5 +272,12 @@ def run(config: RunConfig, contract: Contract | None = None) -> RunResult:
         created=list(ctx.created),
         budget_exhausted=exhausted,
         strict=config.strict,
-        options={"examples": config.examples, "timeout": config.timeout, "max_time": config.max_time},
+        options={
+            "examples": config.examples,
+            "timeout": config.timeout,
+            "max_time": config.max_time,
+            "confirm": config.confirm,
+        },
+        stopped=outcome.stopped,
+        internal_errors=outcome.internal_errors,
     )

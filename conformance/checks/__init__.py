@@ -1,73 +1,12 @@
-"""The check registry: small plain functions, each naming the clause(s) it verifies.
+"""The checks, one module per clause family; each registers itself with `@check`.
 
-    @check("AUTH-2", "AUTH-3")
-    def auth_matrix(ctx: CheckContext) -> None:
-        ...
-
-A check reports through its context (`ctx.violation`, `ctx.note`,
-`ctx.inconclusive`) and only on the clauses it names. `load_all()` imports
-every module of this package, so adding a module is all it takes to add checks.
+The registry lives in `conformance/registry.py` (it imports no check and not
+the context); these names are re-exported so `from
+billing_kit.conformance.checks import check` keeps working.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from billing_kit.conformance.registry import REGISTRY, CheckFunc, CheckSpec, check, checks_for, load_all
 
-from billing_kit.conformance import clauses
-
-if TYPE_CHECKING:
-    from billing_kit.conformance.context import CheckContext
-
-CheckFunc = Callable[["CheckContext"], None]
-
-
-@dataclass(frozen=True)
-class CheckSpec:
-    name: str
-    clauses: tuple[str, ...]
-    func: CheckFunc
-    # Lower runs earlier; checks whose evidence comes from the others' exchanges run last.
-    order: int
-    # "api_key": needs --api-key; "live_key": needs --live-key with --allow-live.
-    needs: tuple[str, ...]
-    summary: str
-    # Runs even when --only leaves its clauses out; its violations are reported anyway.
-    always: bool = False
-
-
-REGISTRY: dict[str, CheckSpec] = {}
-
-
-def check(
-    *clause_ids: str, order: int = 50, needs: tuple[str, ...] = ("api_key",), always: bool = False
-) -> Callable[[CheckFunc], CheckFunc]:
-    if not clause_ids:
-        raise ValueError("a check names at least one clause")
-    for clause_id in clause_ids:
-        if clause_id not in clauses.BY_ID:
-            raise ValueError(f"unknown clause {clause_id!r}")
-
-    def register(func: CheckFunc) -> CheckFunc:
-        name = f"{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}"
-        if name in REGISTRY:
-            raise ValueError(f"check {name} registered twice")
-        summary = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else func.__name__
-        REGISTRY[name] = CheckSpec(name, tuple(clause_ids), func, order, needs, summary, always)
-        return func
-
-    return register
-
-
-def load_all() -> list[CheckSpec]:
-    """Every registered check, in run order."""
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
-    return sorted(REGISTRY.values(), key=lambda spec: (spec.order, spec.name))
-
-
-def checks_for(clause_id: str) -> list[CheckSpec]:
-    return [spec for spec in load_all() if clause_id in spec.clauses]
+__all__ = ["REGISTRY", "CheckFunc", "CheckSpec", "check", "checks_for", "load_all"]

@@ -21,7 +21,6 @@ cached per spec, seed and example count: the same seed sends the same cases.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ from billing_kit.conformance.checks import check, generic_judge
 from billing_kit.conformance.checks.generic_judge import Expectation
 from billing_kit.conformance.context import API, CheckContext, RawAuth, describe
 from billing_kit.conformance.contract import CUSTOMERS_PATH
+from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
 
 if TYPE_CHECKING:
@@ -109,9 +109,11 @@ class Tally:
 
 @dataclass
 class Collected:
+    """The smallest request that broke a rule this way, and how many did."""
+
     count: int
-    size: int
-    report: Callable[[str], None]
+    failure: Failure
+    must: bool
 
 
 _CACHE: dict[tuple[str, int, int], list[Planned]] = {}
@@ -209,6 +211,18 @@ def _planned(case: Case) -> Planned | None:
     return Planned(case, method, content_type, body, is_raw, auth, key_length, extra)
 
 
+def clauses_of(item: Planned, expectation: Expectation) -> set[str]:
+    """The clauses a case can show something about (what it is judged for, in the ledger too)."""
+    if item.method != "POST":
+        return {"ERR-4"}
+    clauses = {b.clause for b in expectation.breaks} | {"ERR-1"}
+    if expectation.must_accept:
+        clauses |= MUST_ACCEPT_CLAUSES | set(POINTER_CLAUSES.values())
+    if expectation.nul_fields:
+        clauses.add("REQ-TEXT-1")
+    return clauses
+
+
 class GenericRun:
     def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
@@ -250,7 +264,7 @@ class GenericRun:
             return None
         headers = [*item.headers, *([("Idempotency-Key", key)] if key is not None else [])]
         auth: Any = API if item.auth == "valid" else None if item.auth == "missing" else RawAuth(item.auth)
-        exchange = ctx.post(
+        exchange = ctx.send(
             raw=raw if raw is not None else None,
             auth=auth,
             content_type=item.content_type,
@@ -264,45 +278,50 @@ class GenericRun:
     def relevant(self, item: Planned, expectation: Expectation) -> bool:
         """Under --only, send a case only when it can show something about the selected clauses."""
         only = set(self.ctx.config.only)
-        if not only:
-            return True
-        if item.method != "POST":
-            return "ERR-4" in only
-        clauses = {b.clause for b in expectation.breaks} | {"ERR-1"}
-        if expectation.must_accept:
-            clauses |= MUST_ACCEPT_CLAUSES | set(POINTER_CLAUSES.values())
-        if expectation.nul_fields:
-            clauses.add("REQ-TEXT-1")
-        return bool(clauses & only)
+        return not only or bool(clauses_of(item, expectation) & only)
 
     # -- judging ------------------------------------------------------------
-    def finding(self, clause: str, label: str, exchange: Exchange, must: bool = False, **evidence: Any) -> None:
-        """Keep one finding per (clause, label): the one with the smallest request, and a count."""
-        size = exchange.request.body_size
-        known = self.collected.get((clause, label))
+    def fail(
+        self,
+        clause: str,
+        title: str,
+        exchange: Exchange,
+        *,
+        must: bool = False,
+        expected: str | None = None,
+        actual: str | None = None,
+    ) -> None:
+        self.finding(Failure(clause, title, expected=expected, actual=actual, exchange=exchange), must)
 
-        def report(message: str) -> None:
-            if must:
-                self.ctx.not_rejected(clause, message, exchange=exchange, **evidence)
-            else:
-                self.ctx.violation(clause, message, exchange=exchange, **evidence)
-
+    def finding(self, failure: Failure, must: bool = False) -> None:
+        """Keep one finding per (clause, title): the one with the smallest request, and a count."""
+        assert failure.exchange is not None
+        known = self.collected.get((failure.clause, failure.title))
         if known is None:
-            self.collected[(clause, label)] = Collected(1, size, report)
-        else:
-            known.count += 1
-            if size < known.size:
-                known.size, known.report = size, report
+            self.collected[(failure.clause, failure.title)] = Collected(1, failure, must)
+            return
+        known.count += 1
+        assert known.failure.exchange is not None
+        if failure.exchange.request.body_size < known.failure.exchange.request.body_size:
+            known.failure, known.must = failure, must
 
     def flush(self) -> None:
-        for (_, label), found in self.collected.items():
-            found.report(f"generic phase: {label}" + (f" ({found.count} requests)" if found.count > 1 else ""))
+        for found in self.collected.values():
+            failure = found.failure
+            failure.title = f"generic phase: {failure.title}" + (
+                f" ({found.count} requests)" if found.count > 1 else ""
+            )
+            if found.must:
+                self.ctx.report_not_rejected(failure)
+            else:
+                self.ctx.report(failure)
 
     def judge(self, item: Planned, exchange: Exchange, expectation: Expectation, sent: Any) -> bool:
         """Report what the contract says of this answer; True when something was found."""
-        response = exchange.response
-        if response is None or response.status >= 500:
+        if not exchange.ok:
             return False  # ERR-2, judged once over the whole run
+        response = exchange.response
+        assert response is not None
         if item.method != "POST":
             return self.judge_method(item, exchange)
         status = response.status
@@ -313,7 +332,7 @@ class GenericRun:
             if len({b.clause for b in expectation.breaks}) == 1:
                 brk = expectation.breaks[0]
                 if brk.statuses and status not in brk.statuses:
-                    self.finding(
+                    self.fail(
                         brk.clause,
                         f"{brk.label}: answered {status}",
                         exchange,
@@ -323,7 +342,7 @@ class GenericRun:
                     return True
             return False
         for brk in expectation.breaks:
-            self.finding(
+            self.fail(
                 brk.clause,
                 f"{brk.label}: not rejected",
                 exchange,
@@ -333,10 +352,8 @@ class GenericRun:
             )
         if expectation.breaks:
             return True
-        if not exchange.created:
-            self.finding(
-                "RES-1", "a valid create not answered 2xx", exchange, expected="201", actual=describe(exchange)
-            )
+        if not exchange.succeeded:
+            self.fail("RES-1", "a valid create not answered 2xx", exchange, expected="201", actual=describe(exchange))
             return True
         return self.judge_created(exchange, expectation, sent)
 
@@ -345,13 +362,11 @@ class GenericRun:
         assert response is not None
         allow = {p.strip().upper() for p in (response.header("allow") or "").split(",")}
         if response.status != 405:
-            self.finding(
-                "ERR-4", f"{item.method} not answered 405", exchange, expected="405", actual=describe(exchange)
-            )
+            self.fail("ERR-4", f"{item.method} not answered 405", exchange, expected="405", actual=describe(exchange))
             return True
         if "POST" not in allow:
             actual = response.header("allow") or "no Allow header"
-            self.finding("ERR-4", "405 without `Allow: POST`", exchange, expected="Allow: POST", actual=actual)
+            self.fail("ERR-4", "405 without `Allow: POST`", exchange, expected="Allow: POST", actual=actual)
             return True
         return False
 
@@ -360,14 +375,12 @@ class GenericRun:
         assert response is not None
         found = False
         if response.status != 201:
-            self.finding(
-                "RES-1", "a valid create not answered 201", exchange, expected="201", actual=describe(exchange)
-            )
+            self.fail("RES-1", "a valid create not answered 201", exchange, expected="201", actual=describe(exchange))
             found = True
         body = response.json
         if not isinstance(body, dict):
             why = response.json_error or type(body).__name__
-            self.finding("RES-1", "a 2xx body not a JSON object", exchange, expected="a JSON object", actual=why)
+            self.fail("RES-1", "a 2xx body not a JSON object", exchange, expected="a JSON object", actual=why)
             return True
         for name in expectation.nul_fields:
             # Only the strings decide: numbers past I-JSON may come back rounded (RES-ECHO-1's MAY).
@@ -376,7 +389,7 @@ class GenericRun:
                 t for t in generic_judge.strings_of(sent.get(name) if isinstance(sent, dict) else None) if "\x00" in t
             ]
             if any(t not in echoed for t in nul_strings):
-                self.finding(
+                self.fail(
                     "REQ-TEXT-1",
                     f"{name} with U+0000 stored mangled",
                     exchange,
@@ -384,8 +397,8 @@ class GenericRun:
                     actual=ascii(body.get(name))[:100],
                 )
                 found = True
-        for clause, label, expected, actual in self.schema_findings(exchange):
-            self.finding(clause, label, exchange, expected=expected, actual=actual)
+        for failure in self.schema_findings(exchange):
+            self.finding(failure)
             found = True
         return found
 
@@ -402,7 +415,7 @@ class GenericRun:
                 if member in POINTER_CLAUSES:
                     clause = POINTER_CLAUSES[member]
                     break
-        self.finding(clause, "a valid request refused", exchange, expected="201", actual=describe(exchange))
+        self.fail(clause, "a valid request refused", exchange, expected="201", actual=describe(exchange))
 
     # -- Schemathesis's own checks -------------------------------------------
     def run_checks(self, item: Planned, exchange: Exchange) -> list[tuple[str, Any]]:
@@ -441,27 +454,29 @@ class GenericRun:
                 continue
         return failures
 
-    def schema_findings(self, exchange: Exchange) -> list[tuple[str, str, str, str]]:
+    def schema_findings(self, exchange: Exchange) -> list[Failure]:
         """Schemathesis's response checks on a 2xx as RES-* findings; format-only errors in echoes dropped."""
-        found: list[tuple[str, str, str, str]] = []
+        found: list[Failure] = []
+
+        def add(clause: str, title: str, expected: str, actual: str) -> None:
+            found.append(Failure(clause, title, expected=expected, actual=actual, exchange=exchange))
+
         for name, failure in self.failures:
             if name == "content_type_conformance":
-                found.append(("RES-1", "a 2xx not application/json", "application/json", str(failure.title)))
+                add("RES-1", "a 2xx not application/json", "application/json", str(failure.title))
             elif name == "status_code_conformance":
-                found.append(("RES-1", "an undocumented 2xx status", "201", describe(exchange)))
+                add("RES-1", "an undocumented 2xx status", "201", describe(exchange))
             elif name == "response_schema_conformance":
                 path = list(getattr(failure, "instance_path", None) or [])
                 member = str(path[0]) if path else ""
                 keyword = str(list(getattr(failure, "schema_path", None) or ["?"])[-1])
                 instance = repr(getattr(failure, "instance", None))[:100]
                 if member in MEMBER_CLAUSES:
-                    found.append(
-                        (MEMBER_CLAUSES[member], f"`{member}` breaks the schema ({keyword})", keyword, instance)
-                    )
+                    add(MEMBER_CLAUSES[member], f"`{member}` breaks the schema ({keyword})", keyword, instance)
                 elif member in ECHOED and keyword != "format":  # a MAY address echoed: RES-ECHO-1 judges it
-                    found.append(("RES-ECHO-1", f"`{member}` breaks the schema ({keyword})", keyword, instance))
+                    add("RES-ECHO-1", f"`{member}` breaks the schema ({keyword})", keyword, instance)
                 elif not member:
-                    found.append(("RES-1", f"the 2xx body breaks the schema ({keyword})", keyword, instance))
+                    add("RES-1", f"the 2xx body breaks the schema ({keyword})", keyword, instance)
         return found
 
     def one(self, item: Planned) -> None:
@@ -471,6 +486,8 @@ class GenericRun:
         exchange, expectation, value = sent
         self.failures = self.run_checks(item, exchange) if exchange.ok else []
         found = self.judge(item, exchange, expectation, value)
+        for clause in sorted(clauses_of(item, expectation) & set(GENERIC_CLAUSES)):
+            self.ctx.probe(clause, exchange, case="generic phase")
         names = {name for name, _ in self.failures} - {"not_a_server_error"}
         for name in names:
             self.tally.flagged[name] = self.tally.flagged.get(name, 0) + 1

@@ -35,12 +35,12 @@ def idem_key(ctx: CheckContext, label: str, length: int | None = None) -> str:
 
 
 def post_with_key(ctx: CheckContext, body: dict[str, Any], key: str, auth: str = API) -> Exchange:
-    return ctx.post(body, headers=[(HEADER, key)], auth=auth)
+    return ctx.send(body, headers=[(HEADER, key)], auth=auth)
 
 
 def created_id(exchange: Exchange) -> str | None:
     body = exchange.json_body()
-    if exchange.created and isinstance(body, dict) and isinstance(body.get("id"), str):
+    if exchange.succeeded and isinstance(body, dict) and isinstance(body.get("id"), str):
         return str(body["id"])
     return None
 
@@ -70,7 +70,7 @@ def answer(exchange: Exchange) -> str:
     return f"{describe(exchange)}, id {customer}" if customer else describe(exchange)
 
 
-@check("IDEM-1", order=60)
+@check("IDEM-1", order=60, confirm="scenario")
 def replay(ctx: CheckContext) -> None:
     """The same key and body again: the first response replayed (same status, same id)."""
     key = idem_key(ctx, "replay")
@@ -98,18 +98,18 @@ def replay_later_first(ctx: CheckContext) -> None:
     first_create(ctx, late_body(ctx), idem_key(ctx, LATE))
 
 
-@check("IDEM-1", order=97)
+@check("IDEM-1", order=97, confirm="none")  # its scenario spans the whole run
 def replay_later(ctx: CheckContext) -> None:
     """The run's first key again at its end: a record kept seconds, not hours, is no longer replayed."""
     key = idem_key(ctx, LATE)
-    first = next((e for e in ctx.log if e.created and _idem_header(e) == key), None)
+    first = next((e for e in ctx.log if e.succeeded and _idem_header(e) == key), None)
     if first is None or (customer := created_id(first)) is None:
         raise Inconclusive("the run's first create with an Idempotency-Key was not accepted")
     budget = ctx.client.budget
-    gap = time.monotonic() - budget.started  # the first create is the run's first request (order=1)
+    gap = time.monotonic() - first.answered_at  # from when the server answered (and kept) the first create
     if gap < LATE_MIN_GAP:
         time.sleep(min(LATE_MIN_GAP - gap, max(0.0, budget.remaining() - ctx.config.timeout)))
-        gap = time.monotonic() - budget.started
+        gap = time.monotonic() - first.answered_at
     again = ctx.require_answer(post_with_key(ctx, late_body(ctx), key))
     if again.status != first.status or created_id(again) != customer:
         warn(
@@ -126,14 +126,14 @@ def _idem_header(exchange: Exchange) -> str | None:
     return next((v for k, v in exchange.request.headers if k.lower() == HEADER.lower()), None)
 
 
-@check("IDEM-2", order=60)
+@check("IDEM-2", order=60, confirm="scenario")
 def different_body(ctx: CheckContext) -> None:
     """The same key with a different body: 409 or 422, and no customer created."""
     key = idem_key(ctx, "conflict")
     body = {"email": f"idem-conflict-{ctx.nonce}@example.com", "name": "First"}
     _, customer = first_create(ctx, body, key)
     other = ctx.require_answer(post_with_key(ctx, {**body, "name": "Second"}, key))
-    if other.created or other.status not in CONFLICT_STATUSES:
+    if other.succeeded or other.status not in CONFLICT_STATUSES:
         how = "a new customer" if created_id(other) not in (None, customer) else "not 409 or 422"
         warn(
             ctx,
@@ -145,7 +145,7 @@ def different_body(ctx: CheckContext) -> None:
         )
 
 
-@check("IDEM-3", order=60)
+@check("IDEM-3", order=60, confirm="scenario")
 def concurrent_retries(ctx: CheckContext) -> None:
     """Concurrent requests with one key: exactly one customer, each answer a replayed 201 or a 409."""
     key = idem_key(ctx, "concurrent")
@@ -168,7 +168,7 @@ def concurrent_retries(ctx: CheckContext) -> None:
             ctx,
             "IDEM-3",
             f"{CONCURRENT} concurrent requests with one Idempotency-Key created {len(ids)} customers",
-            next(e for e in answered if e.created),
+            next(e for e in answered if e.succeeded),
             "exactly one id",
             f"{len(ids)} distinct ids",
         )
@@ -184,12 +184,12 @@ def concurrent_retries(ctx: CheckContext) -> None:
         )
 
 
-@check("IDEM-3", order=61)
+@check("IDEM-3", order=61, confirm="scenario")
 def failed_request_not_recorded(ctx: CheckContext) -> None:
     """A request that failed validation is not recorded: the corrected retry with the same key succeeds."""
     key = idem_key(ctx, "corrected")
     failed = ctx.require_answer(post_with_key(ctx, {"name": "No email yet"}, key))
-    if failed.created or not 400 <= (failed.status or 0) < 500:
+    if failed.succeeded or not 400 <= (failed.status or 0) < 500:
         raise Inconclusive(f"a body without email was not rejected ({describe(failed)}); see REQ-EMAIL-1")
     corrected = ctx.require_answer(post_with_key(ctx, {"email": f"idem-corrected-{ctx.nonce}@example.com"}, key))
     if created_id(corrected) is None:
@@ -210,7 +210,7 @@ def key_length(ctx: CheckContext) -> None:
     for length, accept in ((limit, True), (limit + 1, False)):
         key = idem_key(ctx, f"length{length}", length)
         exchange = ctx.require_answer(post_with_key(ctx, {"email": f"idem-len{length}-{ctx.nonce}@example.com"}, key))
-        if accept and not exchange.created:
+        if accept and not exchange.succeeded:
             ctx.violation(
                 "IDEM-3",
                 f"an Idempotency-Key of {length} characters (the spec's maxLength) refused",
@@ -218,7 +218,7 @@ def key_length(ctx: CheckContext) -> None:
                 actual=describe(exchange),
                 exchange=exchange,
             )
-        elif not accept and exchange.created:
+        elif not accept and exchange.succeeded:
             ctx.violation(
                 "IDEM-3",
                 f"an Idempotency-Key of {length} characters (over the spec's maxLength {limit}) accepted",
@@ -228,7 +228,7 @@ def key_length(ctx: CheckContext) -> None:
             )
 
 
-@check("IDEM-4", order=62, needs=("api_key", "live_key"))
+@check("IDEM-4", order=62, needs=("api_key", "live_key"), confirm="scenario")
 def scoped_per_api_key(ctx: CheckContext) -> None:
     """The same key with a sandbox and a live API key: two independent customers (one live create)."""
     key = idem_key(ctx, "scope")

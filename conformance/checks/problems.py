@@ -7,6 +7,7 @@ from typing import Any
 
 from billing_kit.conformance.checks import check
 from billing_kit.conformance.context import CheckContext, RawAuth, describe
+from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
 
 PROBLEM_TYPE = "application/problem+json"
@@ -37,10 +38,8 @@ def must_breaking_requests(ctx: CheckContext) -> list[tuple[str, dict[str, Any],
 def must_breaks_rejected(ctx: CheckContext) -> None:
     """One request breaking each MUST rule of REQ-* and AUTH-* is rejected (other checks add theirs)."""
     for rule, body, auth in must_breaking_requests(ctx):
-        exchange = ctx.post(body, auth=auth)
-        if exchange.response is None or exchange.response.status >= 500:
-            continue
-        if not 400 <= exchange.response.status < 500:
+        exchange = ctx.send(body, auth=auth)
+        if exchange.ok and not 400 <= (exchange.status or 0) < 500:
             ctx.violation(
                 "ERR-1", f"{rule}: not rejected", expected="a 4xx", actual=describe(exchange), exchange=exchange
             )
@@ -66,8 +65,13 @@ def _long_strings(value: Any) -> Iterator[str]:
             yield from _long_strings(item)
 
 
-def problem_issues(exchange: Exchange) -> Iterator[tuple[str, str, str]]:
-    """(rule, expected, actual) for each way this error answer breaks ERR-3."""
+def problem_failures(exchange: Exchange) -> Iterator[Failure]:
+    """Each way this error answer breaks ERR-3 (the title names the rule, the same for every answer)."""
+    for rule, expected, actual in _problem_rules(exchange):
+        yield Failure("ERR-3", rule, expected=expected, actual=actual, exchange=exchange)
+
+
+def _problem_rules(exchange: Exchange) -> Iterator[tuple[str, str, str]]:
     response = exchange.response
     assert response is not None
     if any(marker in response.body for marker in STACK_TRACE_MARKERS):
@@ -110,29 +114,29 @@ def problem_issues(exchange: Exchange) -> Iterator[tuple[str, str, str]]:
             yield "body error without a list of JSON pointers", '`errors`: [{pointer: "/field", …}]', repr(errors)[:80]
 
 
+def _is_client_error(exchange: Exchange) -> bool:
+    return 400 <= (exchange.status or 0) < 500
+
+
 @check("ERR-3", order=97, needs=())
 def errors_are_problems(ctx: CheckContext) -> None:
     """Every 4xx of the run: problem+json with type, title, status, detail (and pointers for body errors)."""
-    if not any(e.response is not None and 400 <= e.response.status < 500 for e in ctx.log):
+    if not any(_is_client_error(e) for e in ctx.log):
         # Run alone (--only ERR-3): provoke the errors to judge.
         for _rule, body, auth in must_breaking_requests(ctx):
-            ctx.post(body, auth=auth)
-    found: dict[str, list[tuple[Exchange, str, str]]] = {}
+            ctx.send(body, auth=auth)
+    found: dict[str, list[Failure]] = {}
     judged = 0
     for exchange in ctx.log:
-        if exchange.response is None or not 400 <= exchange.response.status < 500:
+        if not _is_client_error(exchange):
             continue
         judged += 1
-        for rule, expected, actual in problem_issues(exchange):
-            found.setdefault(rule, []).append((exchange, expected, actual))
-    for rule, cases in found.items():
-        for exchange, expected, actual in cases[:EVIDENCE_KEPT]:
-            ctx.violation(
-                "ERR-3",
-                f"{rule} ({len(cases)} of {judged} error answers)",
-                expected=expected,
-                actual=actual,
-                exchange=exchange,
-            )
+        for failure in problem_failures(exchange):
+            found.setdefault(failure.title, []).append(failure)
+    for rule, failures in found.items():
+        for failure in failures[:EVIDENCE_KEPT]:
+            failure.title = f"{rule} ({len(failures)} of {judged} error answers)"
+            ctx.report(failure)
     if judged == 0:
         ctx.inconclusive("ERR-3", "the run saw no error answer")
+    ctx.evidence("ERR-3", judged, required=1, case="every 4xx of the run")

@@ -7,8 +7,9 @@ from typing import Any
 from billing_kit.conformance import strategies
 from billing_kit.conformance.checks import check
 from billing_kit.conformance.checks.response import short
-from billing_kit.conformance.context import CheckContext, Violation, describe
+from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.corpora import run_corpus
+from billing_kit.conformance.failures import Failure
 
 # REQ-META-2 probes: bigger than the suite's must-accept metadata, still far below the body limit.
 META_PROBES: tuple[tuple[str, Any], ...] = (
@@ -37,9 +38,9 @@ def generated_valid_emails(ctx: CheckContext) -> None:
     """Every generated plain address (REQ-EMAIL-2 class) is accepted."""
 
     def test(email: str) -> None:
-        exchange = ctx.require_answer(ctx.post({"email": email}))
-        if not exchange.created:
-            raise Violation(
+        exchange = ctx.require_answer(ctx.send({"email": email}))
+        if not exchange.succeeded:
+            raise Failure(
                 "REQ-EMAIL-2",
                 f"plain address {email!r} refused",
                 expected="201",
@@ -56,9 +57,9 @@ def generated_invalid_emails(ctx: CheckContext) -> None:
 
     def test(case: tuple[str, str]) -> None:
         email, how = case
-        exchange = ctx.require_answer(ctx.post({"email": email}))
-        if exchange.created:
-            raise Violation(
+        exchange = ctx.require_answer(ctx.send({"email": email}))
+        if exchange.succeeded:
+            raise Failure(
                 "REQ-EMAIL-3",
                 f"broken address {email!r} ({how}) accepted",
                 expected="a 4xx",
@@ -75,12 +76,12 @@ def length_boundaries(ctx: CheckContext) -> None:
     answered = 0
     for case in strategies.boundary_cases(ctx.contract):
         body = {"email": f"len-{ctx.nonce}@example.com", case.field: case.value}
-        exchange = ctx.post(body)
-        if exchange.response is None or exchange.response.status >= 500:
+        exchange = ctx.send(body)
+        if not exchange.ok:
             continue
         answered += 1
         label = f"{case.field}: {case.label}"
-        if case.accept and not exchange.created:
+        if case.accept and not exchange.succeeded:
             ctx.violation(
                 "REQ-LEN-1",
                 f"{label} refused",
@@ -89,7 +90,7 @@ def length_boundaries(ctx: CheckContext) -> None:
                 exchange=exchange,
                 case=label,
             )
-        elif not case.accept and exchange.created:
+        elif not case.accept and exchange.succeeded:
             ctx.not_rejected(
                 "REQ-LEN-1",
                 f"{label} accepted",
@@ -106,11 +107,11 @@ def length_boundaries(ctx: CheckContext) -> None:
 def metadata_caps(ctx: CheckContext) -> None:
     """Larger metadata than the must-accept generators: the choice recorded, an accepted value echoed exactly."""
     for label, metadata in META_PROBES:
-        exchange = ctx.require_answer(ctx.post({"email": f"meta-{ctx.nonce}@example.com", "metadata": metadata}))
-        outcome = "accepted" if exchange.created else "rejected"
+        exchange = ctx.require_answer(ctx.send({"email": f"meta-{ctx.nonce}@example.com", "metadata": metadata}))
+        outcome = "accepted" if exchange.succeeded else "rejected"
         ctx.note("REQ-META-2", f"metadata with {label}: {outcome} ({describe(exchange)})", exchange=exchange)
         body = exchange.json_body()
-        if not exchange.created or not isinstance(body, dict) or "metadata" not in body:
+        if not exchange.succeeded or not isinstance(body, dict) or "metadata" not in body:
             continue  # a refusal is the MAY cap; a 201 without metadata is RES-1's business
         sent = exchange.sent["metadata"]
         if not strategies.json_equal(sent, body["metadata"]):

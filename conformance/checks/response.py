@@ -10,15 +10,15 @@ from typing import Any
 
 from billing_kit.conformance import strategies
 from billing_kit.conformance.checks import check
-from billing_kit.conformance.context import API, LIVE, CheckContext, Inconclusive, Violation, describe
-from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.context import API, LIVE, CheckContext, Inconclusive, describe
+from billing_kit.conformance.failures import Failure
+from billing_kit.conformance.model import Exchange, Finding
 
 RES_CLAUSES = ("RES-1", "RES-ID-1", "RES-ECHO-1", "RES-ENV-1", "RES-TIME-1", "RES-TIME-2", "RES-ORG-1")
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 ECHOED = ("email", "name", "external_id", "metadata")
 BURST = 20
-
-Problem = tuple[str, str, str | None, str | None]  # clause, message, expected, actual
+EVIDENCE_KEPT = 3
 
 
 def short(value: Any, limit: int = 120) -> str:
@@ -35,85 +35,132 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
-def judge_created(
-    ctx: CheckContext, exchange: Exchange, sent: dict[str, Any], key_env: str | None
-) -> Iterator[Problem]:
-    """Every RES-* problem of one answer to a valid create, most basic first."""
+def key_environment(ctx: CheckContext, exchange: Exchange) -> str | None:
+    """The environment of the key that signed the request (None: no configured key signed it)."""
+    if exchange.request.key_ref not in (API, LIVE):
+        return None
+    key = ctx.config.api_key if exchange.request.key_ref == API else ctx.config.live_key
+    return ctx.contract.environment_of_key(key) if key else None
+
+
+def judge_success(ctx: CheckContext, exchange: Exchange) -> list[Failure]:
+    """What the body of any 2xx to a create breaks (RES-1, RES-ID-1, RES-ENV-1, RES-TIME-1, RES-ORG-1)."""
+    return list(judge_body(ctx, exchange, key_environment(ctx, exchange)))
+
+
+def judge_body(ctx: CheckContext, exchange: Exchange, key_env: str | None) -> Iterator[Failure]:
+    """The customer representation a 2xx carries, judged for the key that was used, most basic first."""
     response = exchange.response
     assert response is not None
-    if response.status != 201:
-        yield "RES-1", "a valid create did not get 201", "201", describe(exchange)
-        if not exchange.created:
-            return
+
+    def failure(clause: str, title: str, expected: str, actual: str) -> Failure:
+        return Failure(clause, title, expected=expected, actual=actual, exchange=exchange)
+
     body = response.json
     if not isinstance(body, dict):
         why = response.json_error or f"a JSON {type(body).__name__}"
-        yield "RES-1", "the 201 body is not a JSON object", "a JSON object", why
+        yield failure("RES-1", f"the {response.status} body is not a JSON object", "a JSON object", why)
         return
     if response.media_type != "application/json":
-        yield "RES-1", "the 201 is not application/json", "application/json", response.header("content-type") or "none"
+        yield failure(
+            "RES-1",
+            f"the {response.status} is not application/json",
+            "application/json",
+            response.header("content-type") or "none",
+        )
     missing = [name for name in ctx.contract.response_fields if name not in body]
     if missing:
-        yield (
-            "RES-1",
-            f"fields missing: {', '.join(missing)}",
-            "all of " + ", ".join(ctx.contract.response_fields),
-            ("present: " + ", ".join(sorted(body))),
+        expected = "all of " + ", ".join(ctx.contract.response_fields)
+        yield failure("RES-1", f"fields missing: {', '.join(missing)}", expected, "present: " + ", ".join(sorted(body)))
+    if "id" in body and not ctx.contract.is_valid_id(body["id"]):
+        yield failure("RES-ID-1", "id does not match the whole pattern", ctx.contract.id_pattern, short(body["id"]))
+    if "environment" in body:
+        env = body["environment"]
+        if env not in ctx.contract.environments:
+            yield failure(
+                "RES-ENV-1", "environment not in the enum", " or ".join(ctx.contract.environments), short(env)
+            )
+        elif key_env is not None and env != key_env:
+            yield failure("RES-ENV-1", f"a {key_env} key got a {env} customer", key_env, short(env))
+    if "org_id" in body and (not isinstance(body["org_id"], str) or not body["org_id"]):
+        yield failure("RES-ORG-1", "org_id is not a non-empty string", "a non-empty string", short(body["org_id"]))
+    yield from _judge_times(exchange, body)
+
+
+def judge_created(
+    ctx: CheckContext, exchange: Exchange, sent: dict[str, Any], key_env: str | None
+) -> Iterator[Failure]:
+    """Every RES-* failure of one answer to a valid create: the status, the body, the echo, the clock."""
+    response = exchange.response
+    assert response is not None
+    ctx.judged_success.add(id(exchange))
+    if response.status != 201:
+        yield Failure(
+            "RES-1", "a valid create did not get 201", expected="201", actual=describe(exchange), exchange=exchange
         )
+        if not exchange.succeeded:
+            return
+    body = response.json
+    yield from judge_body(ctx, exchange, key_env)
+    if not isinstance(body, dict):
+        return
     for name in ECHOED:
         if name not in body:
             continue
         if name in sent:
             if not strategies.json_equal(sent[name], body[name]):
-                yield "RES-ECHO-1", f"{name} not echoed exactly", short(sent[name]), short(body[name])
+                yield Failure(
+                    "RES-ECHO-1",
+                    f"{name} not echoed exactly",
+                    expected=short(sent[name]),
+                    actual=short(body[name]),
+                    exchange=exchange,
+                )
         elif name in ctx.contract.object_fields and body[name] != {}:
-            yield "RES-1", f"{name} not sent but not {{}}", "{}", short(body[name])
+            yield Failure(
+                "RES-1", f"{name} not sent but not {{}}", expected="{}", actual=short(body[name]), exchange=exchange
+            )
         elif name not in ctx.contract.object_fields and name != "email" and body[name] is not None:
-            yield "RES-1", f"{name} not sent but not null", "null", short(body[name])
-    if "id" in body and not ctx.contract.is_valid_id(body["id"]):
-        yield "RES-ID-1", "id does not match the whole pattern", ctx.contract.id_pattern, short(body["id"])
-    if "environment" in body:
-        env = body["environment"]
-        if env not in ctx.contract.environments:
-            yield "RES-ENV-1", "environment not in the enum", " or ".join(ctx.contract.environments), short(env)
-        elif key_env is not None and env != key_env:
-            yield "RES-ENV-1", "environment does not match the key", key_env, short(env)
-    if "org_id" in body and (not isinstance(body["org_id"], str) or not body["org_id"]):
-        yield "RES-ORG-1", "org_id is not a non-empty string", "a non-empty string", short(body["org_id"])
-    yield from _judge_times(ctx, body)
+            yield Failure(
+                "RES-1", f"{name} not sent but not null", expected="null", actual=short(body[name]), exchange=exchange
+            )
+    created = parse_time(body.get("created_at"))
+    if created is not None:
+        skew = abs((created - datetime.now(UTC)).total_seconds())
+        if skew > ctx.config.clock_skew:
+            yield Failure(
+                "RES-TIME-2",
+                f"created_at is {skew:.0f} s from the checker's clock",
+                expected=f"within {ctx.config.clock_skew:.0f} s",
+                actual=short(body["created_at"]),
+                exchange=exchange,
+            )
 
 
-def _judge_times(ctx: CheckContext, body: dict[str, Any]) -> Iterator[Problem]:
+def _judge_times(exchange: Exchange, body: dict[str, Any]) -> Iterator[Failure]:
     times = {}
     for name in ("created_at", "updated_at"):
         if name not in body:
             continue
         parsed = parse_time(body[name])
         if parsed is None:
-            yield (
+            yield Failure(
                 "RES-TIME-1",
                 f"{name} is not an RFC 3339 date-time with offset",
-                "e.g. 2025-01-15T12:00:00Z",
-                short(body[name]),
+                expected="e.g. 2025-01-15T12:00:00Z",
+                actual=short(body[name]),
+                exchange=exchange,
             )
         else:
             times[name] = parsed
     if len(times) == 2 and times["created_at"] != times["updated_at"]:
-        yield (
+        yield Failure(
             "RES-TIME-1",
             "created_at and updated_at differ on create",
-            short(body["created_at"]),
-            short(body["updated_at"]),
+            expected=short(body["created_at"]),
+            actual=short(body["updated_at"]),
+            exchange=exchange,
         )
-    if "created_at" in times:
-        skew = abs((times["created_at"] - datetime.now(UTC)).total_seconds())
-        if skew > ctx.config.clock_skew:
-            yield (
-                "RES-TIME-2",
-                f"created_at is {skew:.0f} s from the checker's clock",
-                (f"within {ctx.config.clock_skew:.0f} s"),
-                short(body["created_at"]),
-            )
 
 
 def _key_env(ctx: CheckContext) -> str | None:
@@ -122,15 +169,15 @@ def _key_env(ctx: CheckContext) -> str | None:
 
 
 def _report_all(ctx: CheckContext, exchange: Exchange, sent: dict[str, Any]) -> None:
-    for clause, message, expected, actual in judge_created(ctx, exchange, sent, _key_env(ctx)):
-        ctx.violation(clause, message, expected=expected, actual=actual, exchange=exchange)
+    for failure in judge_created(ctx, exchange, sent, _key_env(ctx)):
+        ctx.report(failure)
 
 
 @check(*RES_CLAUSES, order=30)
 def minimal_create(ctx: CheckContext) -> None:
     """Only an email: 201, all nine fields, name and external_id null, metadata {}."""
     sent = {"email": f"Minimal.{ctx.nonce}@Example.com"}
-    _report_all(ctx, ctx.require_answer(ctx.post(sent, tag=False)), sent)
+    _report_all(ctx, ctx.require_answer(ctx.send(sent, tag=False)), sent)
 
 
 @check("RES-ENV-1", order=30, needs=("live_key",))
@@ -139,19 +186,12 @@ def live_environment(ctx: CheckContext) -> None:
     key = ctx.key(LIVE)
     assert key is not None
     sent = ctx.tagged({"email": f"live-env-{ctx.nonce}@example.com"})
-    exchange = ctx.require_answer(ctx.post(sent, auth=LIVE))
-    body = exchange.json_body()
-    expected = ctx.contract.environment_of_key(key)
-    if exchange.created and isinstance(body, dict) and body.get("environment") != expected:
-        ctx.violation(
-            "RES-ENV-1",
-            "environment does not match the live key",
-            expected=str(expected),
-            actual=short(body.get("environment")),
-            exchange=exchange,
-        )
-    elif not exchange.created:
+    exchange = ctx.require_answer(ctx.send(sent, auth=LIVE))
+    if not exchange.succeeded:
         raise Inconclusive(f"the live key's create was refused ({describe(exchange)})")
+    for failure in judge_body(ctx, exchange, ctx.contract.environment_of_key(key)):
+        if failure.clause == "RES-ENV-1":
+            ctx.report(failure)
 
 
 @check(*RES_CLAUSES, order=30)
@@ -174,7 +214,7 @@ def full_create(ctx: CheckContext) -> None:
             },
         }
     )
-    _report_all(ctx, ctx.require_answer(ctx.post(sent)), sent)
+    _report_all(ctx, ctx.require_answer(ctx.send(sent)), sent)
 
 
 @check(*RES_CLAUSES, order=40)
@@ -183,20 +223,20 @@ def generated_creates(ctx: CheckContext) -> None:
     key_env = _key_env(ctx)
 
     def test(body: dict[str, Any]) -> None:
-        exchange = ctx.require_answer(ctx.post(body))
-        for clause, message, expected, actual in judge_created(ctx, exchange, exchange.sent, key_env):
-            raise Violation(clause, message, expected=expected, actual=actual, exchange=exchange)
+        exchange = ctx.require_answer(ctx.send(body))
+        for failure in judge_created(ctx, exchange, exchange.sent, key_env):
+            raise failure
 
     ctx.for_all(strategies.valid_bodies(ctx.contract), test)
 
 
-@check("RES-ID-2", order=40)
+@check("RES-ID-2", order=40, confirm="scenario")
 def concurrent_ids(ctx: CheckContext) -> None:
     """A burst of concurrent creates gets distinct ids."""
     bodies = [{"email": f"burst{i}-{ctx.nonce}@example.com"} for i in range(BURST)]
     with ThreadPoolExecutor(max_workers=BURST) as pool:
-        exchanges = list(pool.map(ctx.post, bodies))
-    ids = [e.json_body().get("id") for e in exchanges if e.created and isinstance(e.json_body(), dict)]
+        exchanges = list(pool.map(ctx.send, bodies))
+    ids = [customer for e in exchanges if (customer := created_id(e)) is not None]
     if not ids:
         ctx.inconclusive("RES-ID-2", f"none of {BURST} concurrent creates succeeded")
         return
@@ -204,36 +244,87 @@ def concurrent_ids(ctx: CheckContext) -> None:
     if duplicates:
         ctx.violation(
             "RES-ID-2",
-            f"{len(ids)} concurrent creates got {len(set(map(str, ids)))} distinct ids",
+            f"{len(ids)} concurrent creates got {len(set(ids))} distinct ids",
             expected=f"{len(ids)} distinct ids",
             actual=f"repeated: {short(duplicates)}",
         )
 
 
-@check("RES-ID-2", "RES-ORG-1", order=95)
+def created_id(exchange: Exchange) -> str | None:
+    """The id a 2xx answer carries, if it carries one."""
+    body = exchange.json_body()
+    if exchange.succeeded and isinstance(body, dict) and isinstance(body.get("id"), str):
+        return str(body["id"])
+    return None
+
+
+def idempotency_key(exchange: Exchange) -> str | None:
+    return next((v for k, v in exchange.request.headers if k.lower() == "idempotency-key"), None)
+
+
+def _creates(ctx: CheckContext) -> list[Exchange]:
+    """Every 2xx to a POST of the run, in order."""
+    return [e for e in ctx.log if e.request.method == "POST" and e.succeeded]
+
+
+@check("RES-1", "RES-ID-1", "RES-ENV-1", "RES-TIME-1", "RES-ORG-1", order=98, needs=(), minimum=0)
+def every_success(ctx: CheckContext) -> None:
+    """Every 2xx of the run (any check: idempotency, auth, generic, corpus), judged for the key that was used."""
+    already = {(id(f.exchange), f.clause) for f in ctx.findings if f.kind == "violation" and f.exchange is not None}
+    found: dict[tuple[str, str], list[Failure]] = {}
+    judged = 0
+    for exchange in _creates(ctx):
+        if id(exchange) in ctx.judged_success:
+            continue  # judged with what was sent, by a targeted check
+        judged += 1
+        for failure in judge_success(ctx, exchange):
+            if (id(exchange), failure.clause) not in already:
+                found.setdefault((failure.clause, failure.title), []).append(failure)
+    for (_, title), failures in found.items():
+        for failure in failures[:EVIDENCE_KEPT]:
+            if len(failures) > 1:
+                failure.title = f"{title} ({len(failures)} of {judged} other 2xx answers)"
+            ctx.report(failure)
+    for clause in ("RES-1", "RES-ID-1", "RES-ENV-1", "RES-TIME-1", "RES-ORG-1"):
+        ctx.evidence(clause, judged, required=0, case="every other 2xx of the run")
+
+
+def _replay_duplicate(ctx: CheckContext, finding: Finding) -> bool | None:
+    """RES-ID-2 over the run, confirmed: the create sent again gets an id the run has already seen."""
+    if finding.clause != "RES-ID-2" or finding.exchange is None or finding.exchange.resend is None:
+        return None
+    known = {customer for e in _creates(ctx) if (customer := created_id(e)) is not None}
+    customer = created_id(finding.exchange.resend())
+    return None if customer is None else customer in known
+
+
+@check("RES-ID-2", "RES-ORG-1", order=95, confirm=_replay_duplicate)
 def whole_run(ctx: CheckContext) -> None:
     """Over every create of the run: ids never repeat (replays aside) and org_id is stable per key."""
-    seen: dict[str, Exchange] = {}
+    seen: dict[str, str | None] = {}  # id -> the Idempotency-Key it was first created under
     replay_keys: set[tuple[str | None, str]] = set()
     orgs: dict[str | None, set[str]] = {}
-    for exchange in ctx.log:
-        body = exchange.json_body()
-        if not exchange.created or not isinstance(body, dict) or not isinstance(body.get("id"), str):
+    for exchange in _creates(ctx):
+        customer = created_id(exchange)
+        if customer is None:
             continue
-        idem = next((v for k, v in exchange.request.headers if k.lower() == "idempotency-key"), None)
+        idem = idempotency_key(exchange)
         if idem is not None:
             if (exchange.request.key_ref, idem) in replay_keys:
                 continue  # a replay may repeat its first answer's id (IDEM-1)
             replay_keys.add((exchange.request.key_ref, idem))
-        if body["id"] in seen:
+        if customer in seen:
+            if idem is not None and seen[customer] == idem:
+                continue  # a replay under another API key: IDEM-4's (and RES-ENV-1's) business, not a second create
             ctx.violation(
                 "RES-ID-2",
                 "two creates got the same id",
                 expected="distinct ids",
-                actual=f"{body['id']} twice",
+                actual=f"{customer} twice",
                 exchange=exchange,
             )
-        seen[body["id"]] = exchange
+        seen.setdefault(customer, idem)
+        body = exchange.json_body()
         if isinstance(body.get("org_id"), str):
             orgs.setdefault(exchange.request.key_ref, set()).add(body["org_id"])
     for key_ref, values in orgs.items():
@@ -246,3 +337,7 @@ def whole_run(ctx: CheckContext) -> None:
             )
     if not seen:
         ctx.inconclusive("RES-ID-2", "the run created no customer")
+    ctx.evidence("RES-ID-2", len(seen), required=1, case="every create of the run")
+    ctx.evidence(
+        "RES-ORG-1", sum(len(v) for v in orgs.values()) and len(seen), required=0, case="every create of the run"
+    )

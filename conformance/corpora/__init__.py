@@ -126,7 +126,7 @@ def send_case(ctx: CheckContext, case: Case) -> Exchange:
         auth = None
     elif isinstance(case.auth, dict):
         auth = RawAuth(case.auth["raw"])
-    return ctx.post(
+    return ctx.send(
         case.body if case.has_body else MISSING,
         raw=raw,
         auth=auth,
@@ -140,44 +140,52 @@ def send_case(ctx: CheckContext, case: Case) -> Exchange:
 def judge_case(ctx: CheckContext, case: Case, exchange: Exchange) -> bool:
     """Report on the case's clause; False when there was no usable answer to judge."""
     from billing_kit.conformance.context import describe
+    from billing_kit.conformance.failures import Failure
 
-    response = exchange.response
-    if response is None or response.status >= 500:
+    if not exchange.ok:
         return False  # judged once, by ERR-2 over the whole run, not again on the case's clause
+    response = exchange.response
+    assert response is not None
     label = f"{case.id}: {case.description}"
     if case.expect == "may":
-        outcome = "accepted" if exchange.created else "rejected"
+        outcome = "accepted" if exchange.succeeded else "rejected"
         ctx.note(case.clause, f"{label}: {outcome} ({describe(exchange)})", exchange=exchange, case=case.id)
         return True
     if case.expect == "accept":
-        if not exchange.created:
-            ctx.violation(
+        if not exchange.succeeded:
+            ctx.report(
+                Failure(
+                    case.clause,
+                    f"{label}: not accepted",
+                    expected="201",
+                    actual=describe(exchange),
+                    exchange=exchange,
+                    case=case.id,
+                )
+            )
+        return True
+    statuses = " or ".join(map(str, case.status)) if case.status else "a 4xx"
+    if exchange.succeeded:
+        ctx.report_not_rejected(
+            Failure(
                 case.clause,
-                f"{label}: not accepted",
-                expected="201",
+                f"{label}: not rejected",
+                expected=statuses,
                 actual=describe(exchange),
                 exchange=exchange,
                 case=case.id,
             )
-        return True
-    statuses = " or ".join(map(str, case.status)) if case.status else "a 4xx"
-    if exchange.created:
-        ctx.not_rejected(
-            case.clause,
-            f"{label}: not rejected",
-            expected=statuses,
-            actual=describe(exchange),
-            exchange=exchange,
-            case=case.id,
         )
     elif not 400 <= response.status < 500 or (case.status and response.status not in case.status):
-        ctx.violation(
-            case.clause,
-            f"{label}: wrong status",
-            expected=statuses,
-            actual=describe(exchange),
-            exchange=exchange,
-            case=case.id,
+        ctx.report(
+            Failure(
+                case.clause,
+                f"{label}: wrong status",
+                expected=statuses,
+                actual=describe(exchange),
+                exchange=exchange,
+                case=case.id,
+            )
         )
     return True
 
@@ -190,7 +198,10 @@ def run_corpus(ctx: CheckContext, name: str, clauses: tuple[str, ...] | None = N
         if case.clause not in wanted or (ctx.config.only and case.clause not in ctx.config.only):
             continue
         answered.setdefault(case.clause, 0)
-        if judge_case(ctx, case, send_case(ctx, case)):
+        exchange = send_case(ctx, case)
+        judged = judge_case(ctx, case, exchange)
+        ctx.probe(case.clause, exchange, case=case.id, judged=judged)
+        if judged:
             answered[case.clause] += 1
     for clause, count in answered.items():
         if count == 0:

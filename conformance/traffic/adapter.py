@@ -2,8 +2,8 @@
 
     expectation(...)        generic_judge.judge_request: what a request breaks (client side)
     judge_answer(...)       generic.GenericRun.judge: the answer against that expectation
-    created_problems(...)   response.judge_created: every RES-* problem of one 201
-    problem_issues(...)     problems.problem_issues: ERR-3 on one error answer
+    created_failures(...)   response.judge_created: every RES-* failure of one 201
+    problem_failures(...)   problems.problem_failures: ERR-3 on one error answer
     server_error(...)       errors._server_error: ERR-2 on one exchange
     judge_refusal(...)      auth._judge_refusal: AUTH-2/AUTH-3 on one refusal
     CONFLICT_STATUSES       idempotency.CONFLICT_STATUSES: what IDEM-2 accepts
@@ -15,7 +15,6 @@ When the checks' interfaces change, this module is the one to re-point.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -25,6 +24,7 @@ from billing_kit.conformance.checks.generic_judge import AuthKind, Expectation
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.contract import Contract
+from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.http import Client
 from billing_kit.conformance.model import Exchange, Finding
 from billing_kit.conformance.redact import Redactor
@@ -40,23 +40,15 @@ class _NoClient:
 
     def __init__(self) -> None:
         self.redactor = Redactor([])
+        self.on_exchange: Any = None
 
 
 class TrafficContext(CheckContext):
     """A CheckContext that sends nothing: the judging code's findings land in `findings`."""
 
-    def __init__(self, contract: Contract, config: RunConfig) -> None:  # no super().__init__: there is no client
-        self.contract = contract
-        self.config = config
-        self.client = cast(Client, _NoClient())
-        self.nonce = ""
-        self.findings: list[Finding] = []
-        self.log: list[Exchange] = []
-        self.created = []
-        self.current = None
-        self.live_requests = 0
-        self._created_ids: set[str] = set()
-        self._lock = threading.Lock()
+    def __init__(self, contract: Contract, config: RunConfig) -> None:
+        # The same context the checks get, over a client that sends nothing.
+        super().__init__(contract, config, cast(Client, _NoClient()), nonce="")
 
     def reproduction(self, clause: str, exchange: Exchange | None) -> str:
         return ""  # set later from the redacted evidence (traffic has no seed to rerun)
@@ -87,14 +79,14 @@ def judge_answer(ctx: TrafficContext, method: str, exchange: Exchange, found: Ex
     run.flush()
 
 
-def created_problems(
+def created_failures(
     ctx: TrafficContext, exchange: Exchange, sent: dict[str, Any], key_env: str | None
-) -> Iterator[response.Problem]:
+) -> Iterator[Failure]:
     return response.judge_created(ctx, exchange, sent, key_env)
 
 
-def problem_issues(exchange: Exchange) -> Iterator[tuple[str, str, str]]:
-    return problems.problem_issues(exchange)
+def problem_failures(exchange: Exchange) -> Iterator[Failure]:
+    return problems.problem_failures(exchange)
 
 
 def server_error(exchange: Exchange) -> str | None:

@@ -261,12 +261,12 @@ class TrafficJudge:
         return found
 
     def _report_created(self, exchange: Exchange, sent: dict[str, Any], env: str | None) -> None:
-        for clause, message, expected, actual in adapter.created_problems(self.ctx, exchange, sent, env):
-            self.ctx.violation(clause, message, expected=expected, actual=actual, exchange=exchange)
+        for failure in adapter.created_failures(self.ctx, exchange, sent, env):
+            self.ctx.report(failure)
 
     def _report_problems(self, exchange: Exchange) -> None:
-        for rule, expected, actual in adapter.problem_issues(exchange):
-            self.ctx.violation("ERR-3", rule, expected=expected, actual=actual, exchange=exchange)
+        for failure in adapter.problem_failures(exchange):
+            self.ctx.report(failure)
 
     # -- across exchanges -----------------------------------------------------
     def _retry_refused(
