@@ -118,7 +118,7 @@ def run(config: RunConfig, contract: Contract | None = None) -> RunResult:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
     budget = Budget(config.max_time)
-    from billing_kit import __version__
+    from billing_kit.conformance.version import __version__
 
     client = Client(
         ClientOptions(

@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from billing_kit.conformance.errors import CliError
+
 if TYPE_CHECKING:
     from billing_kit.handlers.settings import Location
     from billing_kit.handlers.storage.base import Storage
-
-
-class CliError(click.ClickException):
-    exit_code = 2
 
 
 def _storage(data_dir: Path | None, db_url: str | None) -> tuple[Location, Storage]:
