@@ -33,7 +33,7 @@ from billing_kit.handlers.backend import Backend
 from billing_kit.handlers.guard import CustomersGuard, request_info
 from billing_kit.handlers.problems import JSON_TYPE, Problem, send_json, send_problem
 from billing_kit.handlers.settings import resolve
-from billing_kit.handlers.spec import contract
+from billing_kit.handlers.spec import contract, new_customer_id
 from billing_kit.handlers.storage import open_storage
 from billing_kit.handlers.storage.base import Storage
 
@@ -142,4 +142,4 @@ def build_app(storage: Storage) -> ASGIApp:
 def create_app() -> ASGIApp:
     """uvicorn factory: the database from the environment (`billing-kit serve` sets it)."""
     _configure_logging()
-    return build_app(open_storage(resolve().db_url))
+    return build_app(open_storage(resolve().db_url, new_customer_id))
