@@ -130,7 +130,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None, db_url: str
 
 
 def _redact(url: str) -> str:
-    from billing_kit.handlers.storage import redact
+    from billing_kit.handlers.storage.url import redact
 
     return redact(url)
 

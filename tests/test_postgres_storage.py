@@ -62,7 +62,7 @@ class Backend:
         self.name, self.url = name, url
 
     def open(self) -> Storage:
-        storage = open_storage(self.url)
+        storage = open_storage(self.url, new_customer_id)
         storage.upgrade()
         return storage
 
@@ -393,7 +393,7 @@ def test_concurrent_upgrades_of_a_fresh_database_all_succeed() -> None:
 )
 def test_an_unusable_url_is_one_line_without_the_password(url: str, expected: str) -> None:
     with pytest.raises(StorageError) as raised:
-        open_storage(url)
+        open_storage(url, new_customer_id)
     message = str(raised.value)
     assert expected in message
     assert "\n" not in message

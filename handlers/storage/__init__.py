@@ -8,34 +8,19 @@ Both speak the one algorithm of handlers/storage/sql.py, each through its dialec
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from urllib.parse import urlsplit
 
 from billing_kit.handlers.storage.base import Storage, StorageError
+from billing_kit.handlers.storage.url import SQLITE_SCHEME, redact, sqlite_url
 
-SQLITE_SCHEME = "sqlite:///"
-
-
-def sqlite_url(path: Path) -> str:
-    return SQLITE_SCHEME + str(path.resolve())
+__all__ = ["SQLITE_SCHEME", "Storage", "StorageError", "open_storage", "redact", "sqlite_url"]
 
 
-def redact(url: str) -> str:
-    """The URL with its password hidden, for messages and logs."""
-    password = urlsplit(url).password
-    return url.replace(f":{password}@", ":***@") if password else url
-
-
-def open_storage(url: str, new_customer_id: Callable[[], str] | None = None) -> Storage:
+def open_storage(url: str, new_customer_id: Callable[[], str]) -> Storage:
     """The backend for `url`: `sqlite:///path/to/file` or `postgresql://…`.
 
-    `new_customer_id` mints the id of each new customer; without it, the contract's
-    (`handlers.spec.new_customer_id`: RES-ID-1's prefix and 24 random hex digits).
+    `new_customer_id` mints the id of each new customer (the server passes the contract's,
+    `handlers.spec.new_customer_id`); storage itself knows no contract.
     """
-    if new_customer_id is None:
-        from billing_kit.handlers import spec
-
-        new_customer_id = spec.new_customer_id
     if url.startswith(SQLITE_SCHEME):
         from billing_kit.handlers.storage.sqlite import SQLiteStorage
 

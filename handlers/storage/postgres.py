@@ -32,10 +32,10 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from billing_kit.handlers.storage import redact
 from billing_kit.handlers.storage.base import StorageError
 from billing_kit.handlers.storage.schema import POSTGRES_TYPES
 from billing_kit.handlers.storage.sql import IdFactory, Row, SQLStorage
+from billing_kit.handlers.storage.url import redact
 
 POOL_MIN = 2
 POOL_MAX = 8
