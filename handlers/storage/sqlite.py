@@ -46,6 +46,24 @@ def _failed(what: str, exc: BaseException) -> StorageError:
     return StorageError(f"{what} failed: {type(exc).__name__}" + (f": {text}" if text else ""))
 
 
+class _Immediate:
+    """`BEGIN IMMEDIATE` … `COMMIT`, or `ROLLBACK` on any exception (a class: cheaper than a generator)."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.conn.execute("COMMIT")
+        elif self.conn.in_transaction:  # SQLite may have rolled back already (e.g. disk full)
+            self.conn.execute("ROLLBACK")
+
+
 class SQLiteDialect:
     """One SQLite file: a connection per thread, writers taking turns on a `flock`."""
 
@@ -115,16 +133,9 @@ class SQLiteDialect:
         except FAILURES as exc:
             raise _failed(what, exc) from exc
 
-    @contextmanager
-    def transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if conn.in_transaction:  # SQLite may have rolled back already (e.g. disk full)
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    @staticmethod
+    def transaction(conn: sqlite3.Connection) -> _Immediate:
+        return _Immediate(conn)
 
     def lock_schema(self, conn: sqlite3.Connection) -> None:
         """Nothing more: the write turn and BEGIN IMMEDIATE already exclude other upgrades."""
