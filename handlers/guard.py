@@ -10,9 +10,9 @@ Idempotency-Key outside 1..255 characters, a body that arrives too slowly, a bod
 is not strict JSON, or a body that breaks the schema or the email rule.
 
 Everything here is built once at start-up; the body is read and parsed once. What
-passed is handed, through Connexion's routing, to the operation as one typed value:
-`Admitted`, read with `admitted_request(scope)`. The key's display form goes to the access log
-on its own channel (handlers/access.py).
+passed is handed, through Connexion's routing, to the operation as one typed value,
+`Admitted`, read with `admitted_request(scope)`. The key's display form goes to the
+access log on its own channel (handlers/access.py).
 """
 
 from __future__ import annotations
