@@ -75,6 +75,8 @@ LAYERS: dict[str, int | str] = {
     "conformance.replay": OUTPUTS,
     "conformance.compare": OUTPUTS,
     "badge": OUTPUTS,
+    "conformance.traffic": OUTPUTS,  # the proxy and the judge of recorded traffic
+    "conformance.traffic.*": OUTPUTS,
     "": OUTPUTS,  # the umbrella package billing_kit itself
     "cli": OUTPUTS,
     "docs": OUTPUTS,
@@ -89,6 +91,7 @@ FRONT_DOORS = {
     "conformance.replay",
     "conformance.compare",
     "badge",
+    "conformance.traffic.cli",
     "cli",
     "docs",
 }
