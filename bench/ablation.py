@@ -23,8 +23,9 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from billing_kit.handlers import app as reference_app
+from billing_kit.handlers.access import access_note
 from billing_kit.handlers.customers import customer_document
-from billing_kit.handlers.guard import Admitted, CustomersGuard, request_info
+from billing_kit.handlers.guard import CustomersGuard, admitted_request
 from billing_kit.handlers.problems import JSON_TYPE, Problem, send_json, send_problem
 from billing_kit.handlers.storage.base import Created, NewCustomer, Replayed
 
@@ -40,7 +41,7 @@ def _find(app: Any, cls: type) -> Any:
 
 async def _create_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     """handlers.customers.create_customer's work (no Idempotency-Key), as a bare ASGI app."""
-    admitted: Admitted = request_info(scope)["admitted"]
+    admitted = admitted_request(scope)
     key, request = admitted.api_key, admitted.request
     new = NewCustomer(key.org_id, key.environment, request.email, request.name, request.external_id, request.metadata)
     try:
@@ -49,7 +50,8 @@ async def _create_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         await send_problem(send, problem)
         return
     assert isinstance(outcome, Created | Replayed)
-    request_info(scope)["customer"] = outcome.customer.id
+    if (note := access_note(scope)) is not None:
+        note.customer = outcome.customer.id
     body = json.dumps(customer_document(outcome.customer), ensure_ascii=False).encode("utf-8")
     await send_json(send, 201, body, JSON_TYPE)
 

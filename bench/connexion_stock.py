@@ -23,6 +23,7 @@ from billing_kit.handlers.backend import Backend
 from billing_kit.handlers.customers import customer_document
 from billing_kit.handlers.problems import JSON_TYPE
 from billing_kit.handlers.settings import resolve
+from billing_kit.handlers.spec import new_customer_id
 from billing_kit.handlers.storage import open_storage
 from billing_kit.handlers.storage.base import Created, NewCustomer, Replayed
 from billing_kit.handlers.validation import email_problem
@@ -57,7 +58,7 @@ async def create_customer(body: dict[str, Any], token_info: dict[str, Any]) -> A
 
 def create_app() -> AsyncApp:
     contract = load_contract()
-    _state["backend"] = Backend(open_storage(resolve().db_url))
+    _state["backend"] = Backend(open_storage(resolve().db_url, new_customer_id))
     spec = copy.deepcopy(contract.spec)
     for scheme in spec["components"]["securitySchemes"].values():
         scheme["x-bearerInfoFunc"] = f"{__name__}.bearer_info"

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract, load_contract
-from billing_kit.handlers import keys
+from billing_kit.handlers import keys, spec
 from billing_kit.handlers.backend import Backend
 from billing_kit.handlers.customers import customer_document
 from billing_kit.handlers.problems import JSON_TYPE
@@ -65,7 +65,7 @@ def request_model(contract: Contract) -> type[BaseModel]:
 
 def create_app() -> FastAPI:
     contract = load_contract()
-    storage = open_storage(resolve().db_url)
+    storage = open_storage(resolve().db_url, spec.new_customer_id)
     backend = Backend(storage)
     model = request_model(contract)
 

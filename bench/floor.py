@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from billing_kit.conformance.contract import CUSTOMERS_PATH, load_contract
-from billing_kit.handlers import keys
+from billing_kit.handlers import keys, spec
 from billing_kit.handlers.backend import Backend
 from billing_kit.handlers.customers import customer_document
 from billing_kit.handlers.guard import canonical_sha256
@@ -38,7 +38,7 @@ def _problem(problem: Problem) -> Response:
 
 def create_app() -> Starlette:
     contract = load_contract()
-    storage = open_storage(resolve().db_url)
+    storage = open_storage(resolve().db_url, spec.new_customer_id)
     backend = Backend(storage)
     email_fields = [n for n in contract.request_fields if contract.request_property(n).get("format") == "email"]
     validator = RequestValidator(contract.request_schema, email_fields)

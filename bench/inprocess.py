@@ -109,13 +109,13 @@ def step_costs(calls: int) -> dict[str, float]:
     from billing_kit.handlers.customers import customer_document
     from billing_kit.handlers.jsonbody import parse_object
     from billing_kit.handlers.settings import resolve
-    from billing_kit.handlers.spec import contract
+    from billing_kit.handlers.spec import contract, new_customer_id
     from billing_kit.handlers.storage import open_storage
     from billing_kit.handlers.storage.base import NewCustomer
     from billing_kit.handlers.validation import RequestValidator, email_problem
 
     spec = contract()
-    storage = open_storage(resolve().db_url)
+    storage = open_storage(resolve().db_url, new_customer_id)
     secret = os.environ["BENCH_KEY"]
     raw = os.environ["BENCH_BODY"].encode()
     parsed = parse_object(raw, spec.nesting_depth_limit)

@@ -1,3 +1,5 @@
 """billing-kit: the Customers API contract, its reference server, suite and docs."""
 
-__version__ = "0.1.0"
+from billing_kit.conformance.version import __version__
+
+__all__ = ["__version__"]

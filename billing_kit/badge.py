@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 import click
 
-from billing_kit.conformance.cli import CliError, OneLineErrors
+from billing_kit.conformance.errors import CliError, OneLineErrors
 
 GREEN, RED, AMBER, GREY = "#2e8540", "#c9302c", "#b7791f", "#555"
 LABEL = "conformance"

@@ -51,8 +51,8 @@ class LazyGroup(click.Group):
 def _print_version(ctx: click.Context, _param: Any, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from billing_kit import __version__
     from billing_kit.conformance.contract import bundled_sha256
+    from billing_kit.conformance.version import __version__
 
     click.echo(f"billing-kit {__version__} (bundled openapi.yaml sha256 {bundled_sha256()})")
     ctx.exit()

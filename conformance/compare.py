@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from billing_kit.conformance.baseline import Entry, evidence_entry
-from billing_kit.conformance.cli import CliError, OneLineErrors
+from billing_kit.conformance.errors import CliError, OneLineErrors
 
 MARKDOWN_ITEMS = 15  # findings listed per section in Markdown before "… and N more"
 WORSE = {"PASS": 0, "INFO": 0, "SKIP": 1, "WARN": 2, "FAIL": 3}

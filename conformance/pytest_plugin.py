@@ -38,7 +38,7 @@ _NOTES_KEY = pytest.StashKey[list[tuple[str, str, str]]]()
 def _run_config(config: pytest.Config) -> RunConfig:
     import os
 
-    from billing_kit.conformance.cli import build_config
+    from billing_kit.conformance.options import build_config
 
     return build_config(
         base_url=config.getoption("--billing-base-url"),
@@ -63,9 +63,10 @@ def _result(config: pytest.Config) -> RunResult | str:
     """The run's result (run once per session), or why there is none."""
     cached = config.stash.get(_RESULT_KEY, None)
     if cached is None:
-        from billing_kit.conformance.cli import CliError, check_keys
         from billing_kit.conformance.contract import SpecError, load_contract
+        from billing_kit.conformance.errors import CliError
         from billing_kit.conformance.http import Unreachable
+        from billing_kit.conformance.options import check_keys
         from billing_kit.conformance.runner import run
 
         try:

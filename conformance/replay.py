@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from billing_kit.conformance.cli import CliError, OneLineErrors
+from billing_kit.conformance.errors import CliError, OneLineErrors
 
 if TYPE_CHECKING:
     from billing_kit.conformance.config import RunConfig
@@ -284,9 +284,9 @@ class Replayer:
         return self.resend(finding, request, judge)
 
     def _client(self) -> Any:
-        from billing_kit import __version__
         from billing_kit.conformance.http import Budget, Client, ClientOptions
         from billing_kit.conformance.redact import Redactor
+        from billing_kit.conformance.version import __version__
 
         return Client(
             ClientOptions(

@@ -237,7 +237,7 @@ def run(config: RunConfig, contract: Contract | None = None, *, client: Client |
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
     if client is None:
-        from billing_kit import __version__
+        from billing_kit.conformance.version import __version__
 
         client = Client(
             ClientOptions(

@@ -29,11 +29,12 @@ from typing import Any, TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from billing_kit.handlers.access import open_note
 from billing_kit.handlers.backend import Backend
-from billing_kit.handlers.guard import CustomersGuard, request_info
+from billing_kit.handlers.guard import CustomersGuard
 from billing_kit.handlers.problems import JSON_TYPE, Problem, send_json, send_problem
 from billing_kit.handlers.settings import resolve
-from billing_kit.handlers.spec import contract
+from billing_kit.handlers.spec import contract, new_customer_id
 from billing_kit.handlers.storage import open_storage
 from billing_kit.handlers.storage.base import Storage
 
@@ -79,6 +80,7 @@ class AccessLog:
             return
         started = time.perf_counter()
         status = 0
+        note = open_note(scope)
 
         async def logged_send(message: Message) -> None:
             nonlocal status
@@ -93,7 +95,6 @@ class AccessLog:
             if status == 0:
                 status = 500
                 await send_problem(send, Problem(500, "Internal error; it has been logged"))
-        info = request_info(scope)
         line: dict[str, Any] = {
             "ts": round(time.time(), 3),
             "method": scope["method"],
@@ -101,10 +102,10 @@ class AccessLog:
             "status": status,
             "ms": round((time.perf_counter() - started) * 1000, 3),
         }
-        if "key" in info:
-            line["key"] = info["key"]
-        if "customer" in info:
-            line["customer"] = info["customer"]
+        if note.key is not None:
+            line["key"] = note.key
+        if note.customer is not None:
+            line["customer"] = note.customer
         text = json.dumps(line, ensure_ascii=False)
         if _access_stream is None:
             access_log.info(text)
@@ -142,4 +143,4 @@ def build_app(storage: Storage) -> ASGIApp:
 def create_app() -> ASGIApp:
     """uvicorn factory: the database from the environment (`billing-kit serve` sets it)."""
     _configure_logging()
-    return build_app(open_storage(resolve().db_url))
+    return build_app(open_storage(resolve().db_url, new_customer_id))

@@ -14,23 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from billing_kit.conformance.errors import CliError
+
 if TYPE_CHECKING:
     from billing_kit.handlers.settings import Location
     from billing_kit.handlers.storage.base import Storage
 
 
-class CliError(click.ClickException):
-    exit_code = 2
-
-
 def _storage(data_dir: Path | None, db_url: str | None) -> tuple[Location, Storage]:
     from billing_kit.handlers.settings import resolve
+    from billing_kit.handlers.spec import new_customer_id
     from billing_kit.handlers.storage import open_storage
     from billing_kit.handlers.storage.base import StorageError
 
     location = resolve(data_dir, db_url)
     try:
-        storage = open_storage(location.db_url)
+        storage = open_storage(location.db_url, new_customer_id)
         storage.upgrade()
     except StorageError as exc:
         raise CliError(str(exc)) from None
@@ -131,12 +130,9 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None, db_url: str
 
 
 def _redact(url: str) -> str:
-    from urllib.parse import urlsplit
+    from billing_kit.handlers.storage.url import redact
 
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@")
-    return url
+    return redact(url)
 
 
 @click.group()

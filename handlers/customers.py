@@ -3,7 +3,8 @@
 Minimal on purpose: the guards (handlers/guard.py) have authenticated the key and
 validated the body by the time this runs; here the customer is stored and shaped.
 The 201 is sent only after the storage has committed. It is called as an ASGI app by
-handlers/dispatch.py, with what the guard admitted in the scope.
+handlers/dispatch.py; `admitted_request(scope)` is what the guard let through, and the
+customer's id goes to the access log's note.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from billing_kit.handlers.guard import Admitted, request_info
+from billing_kit.handlers.access import access_note
+from billing_kit.handlers.guard import admitted_request
 from billing_kit.handlers.problems import JSON_TYPE, Problem, send_json, send_problem
 from billing_kit.handlers.storage.base import Created, Customer, IdempotencyRequest, KeyReused, NewCustomer, Replayed
 
@@ -40,8 +42,7 @@ def customer_document(customer: Customer) -> dict[str, Any]:
 
 
 async def create_customer(scope: Scope, _receive: Receive, send: Send) -> None:
-    info = request_info(scope)
-    admitted: Admitted = info["admitted"]
+    admitted = admitted_request(scope)
     key, request = admitted.api_key, admitted.request
     new = NewCustomer(
         org_id=key.org_id,
@@ -64,6 +65,8 @@ async def create_customer(scope: Scope, _receive: Receive, send: Send) -> None:
         return
     assert isinstance(outcome, Created | Replayed)
     headers = _REPLAYED if isinstance(outcome, Replayed) else []
-    info["customer"] = outcome.customer.id
+    note = access_note(scope)
+    if note is not None:
+        note.customer = outcome.customer.id
     body = json.dumps(customer_document(outcome.customer), ensure_ascii=False).encode("utf-8")
     await send_json(send, 201, body, JSON_TYPE, headers)

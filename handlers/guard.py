@@ -10,7 +10,9 @@ Idempotency-Key outside 1..255 characters, a body that arrives too slowly, a bod
 is not strict JSON, or a body that breaks the schema or the email rule.
 
 Everything here is built once at start-up; the body is read and parsed once. What
-passed is handed to Connexion's routed handler in `scope["extensions"]["billing"]`.
+passed is handed, through Connexion's routing, to the operation as one typed value,
+`Admitted`, read with `admitted_request(scope)`. The key's display form goes to the
+access log on its own channel (handlers/access.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
 from billing_kit.handlers import keys
+from billing_kit.handlers.access import access_note
 from billing_kit.handlers.backend import Backend
 from billing_kit.handlers.jsonbody import BodyError, parse_object
 from billing_kit.handlers.problems import Problem, send_problem
@@ -32,7 +35,7 @@ from billing_kit.handlers.storage.base import ApiKey
 from billing_kit.handlers.validation import CreateRequest, RequestValidator
 
 AUTH_DETAIL = "A valid API key is required as a Bearer token"
-EXTENSION = "billing"
+SCOPE_KEY = "billing.admitted"
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,10 @@ class Admitted:
     backend: Backend
 
 
-def request_info(scope: Scope) -> dict[str, Any]:
-    """Per-request facts shared with the access log (the key in display form only)."""
-    extensions: dict[str, Any] = scope.setdefault("extensions", {})
-    info: dict[str, Any] = extensions.setdefault(EXTENSION, {})
-    return info
+def admitted_request(scope: Scope) -> Admitted:
+    """What the guard admitted for this request (the operation runs only behind the guard)."""
+    value: Admitted = scope[SCOPE_KEY]
+    return value
 
 
 def _unauthorized(presented: bool) -> Problem:
@@ -104,7 +106,7 @@ class CustomersGuard:
             return
         except _Disconnected:
             return
-        request_info(scope)["admitted"] = admitted
+        scope[SCOPE_KEY] = admitted
         await self.routed(scope, _replay(body, receive), send)
 
     async def _admit(self, scope: Scope, receive: Receive) -> tuple[Admitted, bytes]:
@@ -137,7 +139,9 @@ class CustomersGuard:
         scheme, _, token = values[0].decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token or not token.isprintable() or " " in token:
             raise _unauthorized(presented=True)
-        request_info(scope)["key"] = keys.display_form(token)
+        note = access_note(scope)
+        if note is not None:
+            note.key = keys.display_form(token)
         api_key = await self.backend.read(keys.authenticate, self.backend.storage, token)
         if api_key is None:
             raise _unauthorized(presented=True)

@@ -7,10 +7,7 @@ finding; a zoo server with one defect gets its FAIL or WARN on the right clause.
 from __future__ import annotations
 
 import secrets
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -23,23 +20,12 @@ from billing_kit.conformance.corpora import TAG_PLACEHOLDER
 from billing_kit.conformance.http import Budget, Client, ClientOptions
 from billing_kit.conformance.model import RunResult, Verdict
 from billing_kit.conformance.redact import Redactor
-from tests.support.procs import ROOT, free_port, run_server
 from tests.support.reference import ReferenceServer
+from tests.support.zoo import SANDBOX_KEY, zoo
 
 CONTRACT = load_contract()
-SANDBOX_KEY = CONTRACT.prefix_of_environment("sandbox") + "zoo" + secrets.token_hex(8)
 CLAUSES = ("REQ-BODY-1", "REQ-BODY-2", "REQ-BODY-3", "REQ-TEXT-1", "ERR-2")
 MINE = ("body", "text", "hostile")
-
-
-@contextmanager
-def zoo(defect: str | None = None, may: str = "strict") -> Iterator[str]:
-    """C's zoo server (tests/servers/zoo.py) on a free port; yields its base URL."""
-    port = free_port()
-    argv = [sys.executable, str(ROOT / "tests/servers/zoo.py"), "--port", str(port), "--keys", SANDBOX_KEY]
-    argv += ["--may", may, *(["--defect", defect] if defect else [])]
-    with run_server(argv, port) as server:
-        yield f"{server.origin}/v1"
 
 
 def check(base_url: str, key: str, only: tuple[str, ...] = CLAUSES, timeout: float = 5) -> RunResult:

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -24,22 +21,11 @@ from billing_kit.conformance.contract import load_contract
 from billing_kit.conformance.http import Budget, Client, ClientOptions
 from billing_kit.conformance.model import ClauseVerdict, Exchange, RecordedRequest, RecordedResponse, Verdict
 from billing_kit.conformance.redact import Redactor
-from tests.support.procs import ROOT, free_port, run_server
 from tests.support.reference import ReferenceServer
+from tests.support.zoo import SANDBOX_KEY, zoo
 
 CONTRACT = load_contract()
-SANDBOX_KEY = CONTRACT.prefix_of_environment("sandbox") + "zoo" + secrets.token_hex(8)
 GENERIC_ONLY = ("generic.schemathesis_phases", "errors.no_server_errors")
-
-
-@contextmanager
-def zoo(defect: str | None = None, may: str = "strict") -> Iterator[str]:
-    """C's zoo server (tests/servers/zoo.py) on a free port; yields its base URL."""
-    port = free_port()
-    argv = [sys.executable, str(ROOT / "tests/servers/zoo.py"), "--port", str(port), "--keys", SANDBOX_KEY]
-    argv += ["--may", may, *(["--defect", defect] if defect else [])]
-    with run_server(argv, port) as server:
-        yield f"{server.origin}/v1"
 
 
 def run_generic(

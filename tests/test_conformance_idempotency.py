@@ -5,10 +5,7 @@ IDEM-* are SHOULD clauses: a defect is a WARN, exit 0, and exit 1 under --strict
 
 from __future__ import annotations
 
-import secrets
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,12 +14,11 @@ from billing_kit.conformance import runner
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.contract import load_contract
 from billing_kit.conformance.model import RunResult, Verdict
-from tests.support.procs import ROOT, free_port, run_server
+from tests.support.procs import free_port, run_server
 from tests.support.reference import ReferenceServer
+from tests.support.zoo import LIVE_KEY, SANDBOX_KEY, zoo
 
 CONTRACT = load_contract()
-SANDBOX_KEY = CONTRACT.prefix_of_environment("sandbox") + "zoo" + secrets.token_hex(8)
-LIVE_KEY = CONTRACT.prefix_of_environment("live") + "zoo" + secrets.token_hex(8)
 IDEM = ("IDEM-1", "IDEM-2", "IDEM-3", "IDEM-4")
 
 # A server that records every answer under its Idempotency-Key, failures included:
@@ -67,16 +63,6 @@ class Handler(BaseHTTPRequestHandler):
 
 ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 """
-
-
-@contextmanager
-def zoo(defect: str | None = None, may: str = "strict") -> Iterator[str]:
-    """C's zoo server (tests/servers/zoo.py) on a free port; yields its base URL."""
-    port = free_port()
-    argv = [sys.executable, str(ROOT / "tests/servers/zoo.py"), "--port", str(port), "--keys"]
-    argv += [f"{SANDBOX_KEY},{LIVE_KEY}", "--may", may, *(["--defect", defect] if defect else [])]
-    with run_server(argv, port) as server:
-        yield f"{server.origin}/v1"
 
 
 def check(base_url: str, key: str, live: str | None = None, strict: bool = False) -> RunResult:

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
+from billing_kit.handlers.spec import new_customer_id
 from billing_kit.handlers.storage.sqlite import SQLiteStorage
 from tests.support.reference import start_reference_server
 
@@ -123,9 +124,9 @@ def test_every_acknowledged_customer_survives_kill_9(tmp_path: Path) -> None:
 
 
 def test_sqlite_runs_in_wal_with_synchronous_full(tmp_path: Path) -> None:
-    storage = SQLiteStorage(tmp_path / "billing.sqlite3")
+    storage = SQLiteStorage(tmp_path / "billing.sqlite3", new_customer_id)
     storage.upgrade()
-    conn = storage._conn()  # the connection the server's storage uses
+    conn = storage.sqlite.connection()  # the connection the server's storage uses
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     storage.close()

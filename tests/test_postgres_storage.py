@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from billing_kit.conformance.contract import load_contract
+from billing_kit.handlers.spec import new_customer_id
 from billing_kit.handlers.storage import open_storage, sqlite_url
 from billing_kit.handlers.storage.base import (
     IDEMPOTENCY_TTL,
@@ -61,7 +62,7 @@ class Backend:
         self.name, self.url = name, url
 
     def open(self) -> Storage:
-        storage = open_storage(self.url)
+        storage = open_storage(self.url, new_customer_id)
         storage.upgrade()
         return storage
 
@@ -199,6 +200,19 @@ def test_fifty_threads_on_two_instances_with_one_key_make_one_customer(backend: 
     assert storage.count_customers() == 1
 
 
+def test_ids_come_from_the_factory_the_storage_is_given(backend: Backend) -> None:
+    minted = [f"{CONTRACT.id_prefix}{n:024x}" for n in (7, 8)]
+    storage = open_storage(backend.url, iter(minted).__next__)
+    try:
+        storage.upgrade()
+        api_key = _key(storage)
+        assert _created(storage.create_customer(_new())).id == minted[0]
+        assert _created(storage.create_customer(_new(), _idem("k", api_key_id=api_key))).id == minted[1]
+        assert [storage.get_customer(i) is not None for i in minted] == [True, True]
+    finally:
+        storage.close()
+
+
 def test_keys_add_find_list_revoke(storage: Storage) -> None:
     first = storage.add_key("h1", "sk_test_…aaaa", "org_1", SANDBOX)
     second = storage.add_key("h2", "sk_live_…bbbb", "org_1", LIVE)
@@ -287,7 +301,7 @@ def test_both_backends_have_the_same_tables_columns_and_constraints(
 
 
 def _postgres(url: str) -> PostgresStorage:
-    storage = PostgresStorage(url)
+    storage = PostgresStorage(url, new_customer_id)
     storage.upgrade()
     return storage
 
@@ -342,7 +356,7 @@ def test_synchronous_commit_is_on_even_where_the_database_default_is_off() -> No
             assert conn.execute("SHOW synchronous_commit").fetchone() == ("off",)
         storage = _postgres(url)
         try:
-            with storage._pool.connection() as conn:  # the connections create_customer uses
+            with storage.pg.pool.connection() as conn:  # the connections create_customer uses
                 assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
                 assert conn.execute("SHOW TimeZone").fetchone() == ("UTC",)
         finally:
@@ -354,7 +368,7 @@ def test_concurrent_upgrades_of_a_fresh_database_all_succeed() -> None:
         barrier = threading.Barrier(6)
 
         def start() -> None:
-            storage = PostgresStorage(url, min_size=1, max_size=1)
+            storage = PostgresStorage(url, new_customer_id, min_size=1, max_size=1)
             try:
                 barrier.wait()
                 storage.upgrade()
@@ -379,7 +393,7 @@ def test_concurrent_upgrades_of_a_fresh_database_all_succeed() -> None:
 )
 def test_an_unusable_url_is_one_line_without_the_password(url: str, expected: str) -> None:
     with pytest.raises(StorageError) as raised:
-        open_storage(url)
+        open_storage(url, new_customer_id)
     message = str(raised.value)
     assert expected in message
     assert "\n" not in message

@@ -81,6 +81,7 @@ def test_serve_creates_one_sandbox_key_on_first_start_and_logs_it_only_in_displa
     created = [line for line in access if line["path"] == "/v1/customers"]
     assert [line["status"] for line in created] == [201]
     assert created[0]["key"] == f"sk_test_…{secret[-4:]}"
+    assert created[0]["customer"] == response.json()["id"]  # the operation's note on the access log's channel
     assert all(secret not in json.dumps(line) for line in access)
 
     with run_server(argv, port, ready_path="/healthz") as server:

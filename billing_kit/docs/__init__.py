@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from billing_kit.conformance.cli import CliError, OneLineErrors
+from billing_kit.conformance.errors import CliError, OneLineErrors
 
 
 @click.command(cls=OneLineErrors)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from billing_kit import __version__
 from billing_kit.conformance.clauses import Clause, for_contract
 from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract, SpecError
+from billing_kit.conformance.version import __version__
 from billing_kit.docs.curl import curl_command
 from billing_kit.docs.fields import FieldRow, constraints, field_rows, json_text, type_label
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from billing_kit.conformance.cli import CliError, OneLineErrors
+from billing_kit.conformance.errors import CliError, OneLineErrors
 
 QUEUE_SIZE = 2_000  # finished exchanges waiting for the judge; past this they are counted, not judged
 DRAIN_SECONDS = 10.0

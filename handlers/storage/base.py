@@ -1,13 +1,13 @@
 """The storage interface: one Protocol, implemented by sqlite.py and postgres.py.
 
-NOTE for postgres.py (changes since the first version, all additive):
+The algorithm is written once (handlers/storage/sql.py) over a dialect per database
+(sqlite.py, postgres.py); the tables once, in handlers/storage/schema.py.
 - `Storage.upgrade()` creates or upgrades the schema (idempotent); `billing-kit db upgrade`
-  and `serve` call it. Tables and constraints: `handlers/storage/schema.py` (mirror them).
-- Customer ids come from `handlers.spec.new_customer_id()` (prefix read from the contract).
+  and `serve` call it.
+- Customer ids come from the id factory the storage is given (the server passes the
+  contract's, `handlers.spec.new_customer_id`); storage knows no contract.
 - Idempotency records older than `IDEMPOTENCY_TTL` are treated as absent (and replaced).
-- `create_customer` raises `StorageError` for any database failure (answered 503).
-- `open_storage(url)` in `handlers/storage/__init__.py` imports postgres.py lazily and calls
-  `PostgresStorage(url)`.
+- Any database failure is a one-line `StorageError` (answered 503).
 
 Customers, API keys and idempotency records live in one database. A create is
 one transaction: the idempotency claim (a unique constraint on

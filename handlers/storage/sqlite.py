@@ -2,10 +2,10 @@
 
 WAL lets readers (key lookups) run beside the single writer; `synchronous=FULL`
 fsyncs the WAL on every commit, so a 201 (sent after the commit) survives a power
-loss, not only a process crash. Each thread gets its own connection. A create is
-one `BEGIN IMMEDIATE` transaction: it takes the write lock first, so a concurrent
-request with the same Idempotency-Key waits, then sees the committed claim and
-replays it; the PRIMARY KEY on (api_key_id, key) is the claim itself.
+loss, not only a process crash. Each thread gets its own connection. A transaction is
+`BEGIN IMMEDIATE`: it takes the write lock first, so a concurrent request with the same
+Idempotency-Key waits, then sees the committed claim and replays it (the algorithm is
+handlers/storage/sql.py; this module is SQLite's dialect of it).
 
 Every write transaction also holds an exclusive `flock` on `<database>-writer.lock`.
 SQLite's own lock has no queue: a writer that finds it taken sleeps 1, 2, 5, 10 … 100 ms
@@ -22,89 +22,65 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from billing_kit.handlers.spec import new_customer_id
-from billing_kit.handlers.storage.base import (
-    IDEMPOTENCY_TTL,
-    ApiKey,
-    Created,
-    CreateOutcome,
-    Customer,
-    IdempotencyRequest,
-    KeyReused,
-    NewCustomer,
-    Replayed,
-    StorageError,
-)
-from billing_kit.handlers.storage.schema import SCHEMA_VERSION, SQLITE_DDL
+from billing_kit.handlers.storage.base import StorageError
+from billing_kit.handlers.storage.schema import SQLITE_TYPES
+from billing_kit.handlers.storage.sql import IdFactory, Row, SQLStorage
 
 BUSY_TIMEOUT_MS = 10_000
-_CUSTOMER_COLUMNS = "id, org_id, environment, email, name, external_id, metadata, created_at, updated_at"
-_KEY_COLUMNS = "id, key_hash, display, org_id, environment, created_at, revoked_at"
+# UnicodeError: a lone surrogate, which no UTF-8 store can hold (the guard rejects it
+# with 400 first; storage called directly fails cleanly too).
+FAILURES = (sqlite3.Error, UnicodeError)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _failed(what: str, exc: BaseException) -> StorageError:
+    text = re.sub(r"\s+", " ", str(exc)).strip()
+    return StorageError(f"{what} failed: {type(exc).__name__}" + (f": {text}" if text else ""))
 
 
-def _ts(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+class _Immediate:
+    """`BEGIN IMMEDIATE` … `COMMIT`, or `ROLLBACK` on any exception (a class: cheaper than a generator)."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.conn.execute("COMMIT")
+        elif self.conn.in_transaction:  # SQLite may have rolled back already (e.g. disk full)
+            self.conn.execute("ROLLBACK")
 
 
-def _dt(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+class SQLiteDialect:
+    """One SQLite file: a connection per thread, writers taking turns on a `flock`."""
 
-
-def _customer(row: tuple[Any, ...]) -> Customer:
-    return Customer(
-        id=row[0],
-        org_id=row[1],
-        environment=row[2],
-        email=row[3],
-        name=row[4],
-        external_id=row[5],
-        metadata=json.loads(row[6]),
-        created_at=datetime.fromisoformat(row[7]),
-        updated_at=datetime.fromisoformat(row[8]),
-    )
-
-
-def _key(row: tuple[Any, ...]) -> ApiKey:
-    return ApiKey(
-        id=row[0],
-        key_hash=row[1],
-        display=row[2],
-        org_id=row[3],
-        environment=row[4],
-        created_at=datetime.fromisoformat(row[5]),
-        revoked_at=_dt(row[6]),
-    )
-
-
-class SQLiteStorage:
-    """The Storage protocol on one SQLite file."""
-
-    # Writes serialise on SQLite's lock anyway; one writer thread per process avoids
-    # threads of the same process polling that lock against each other.
-    write_threads = 1
-    # WAL readers never wait for the writer: key lookups can run on the event loop.
-    inline_reads = True
+    param = "?"
+    json_param = "?"
+    types: Mapping[str, str] = SQLITE_TYPES
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.name = str(self.path)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock_fds: list[int] = []
         self._all_lock = threading.Lock()
 
-    def _conn(self) -> sqlite3.Connection:
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             try:
@@ -124,9 +100,9 @@ class SQLiteStorage:
         return conn
 
     @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
+    def writing(self, what: str) -> Iterator[sqlite3.Connection]:
         """This thread's connection, with the writers' turn taken (see the module docstring)."""
-        conn = self._conn()
+        conn = self.connection()
         fd: int | None = getattr(self._local, "lock_fd", None)
         if fd is None:
             try:
@@ -139,156 +115,43 @@ class SQLiteStorage:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield conn
+        except FAILURES as exc:
+            raise _failed(what, exc) from exc
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def upgrade(self) -> None:
+    def fetch_one(self, what: str, query: str, params: tuple[Any, ...]) -> Row | None:
+        # WAL readers never wait for the writer: no write turn, no context manager per read.
         try:
-            with self._writing() as conn:
-                conn.executescript(SQLITE_DDL)
-                row = conn.execute("SELECT version FROM schema_version").fetchone()
-                if row is None:
-                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-                elif row[0] > SCHEMA_VERSION:
-                    raise StorageError(f"{self.path} has schema version {row[0]}, newer than this billing-kit")
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot upgrade {self.path}: {exc}") from exc
+            return self.connection().execute(query, params).fetchone()
+        except FAILURES as exc:
+            raise _failed(what, exc) from exc
 
-    # -- customers --------------------------------------------------------
-    def create_customer(self, new: NewCustomer, idempotency: IdempotencyRequest | None = None) -> CreateOutcome:
+    def fetch_all(self, what: str, query: str, params: tuple[Any, ...]) -> list[Row]:
         try:
-            with self._writing() as conn:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    outcome = self._create_in_tx(conn, new, idempotency)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-        except (sqlite3.Error, UnicodeError) as exc:
-            # UnicodeError: a lone surrogate, which no UTF-8 store can hold (the guard
-            # rejects it with 400 first; storage called directly fails cleanly too).
-            raise StorageError(f"create failed: {type(exc).__name__}") from exc
-        return outcome
-
-    def _create_in_tx(
-        self, conn: sqlite3.Connection, new: NewCustomer, idempotency: IdempotencyRequest | None
-    ) -> CreateOutcome:
-        now = _now()
-        if idempotency is not None:
-            row = conn.execute(
-                "SELECT body_sha256, customer_id, created_at FROM idempotency WHERE api_key_id = ? AND key = ?",
-                (idempotency.api_key_id, idempotency.key),
-            ).fetchone()
-            if row is not None and datetime.fromisoformat(row[2]) > now - IDEMPOTENCY_TTL:
-                if row[0] != idempotency.body_sha256:
-                    return KeyReused()
-                customer = self._get(conn, row[1])
-                if customer is None:
-                    raise StorageError(f"idempotency record points to a missing customer {row[1]}")
-                return Replayed(customer)
-            if row is not None:
-                conn.execute(
-                    "DELETE FROM idempotency WHERE api_key_id = ? AND key = ?",
-                    (idempotency.api_key_id, idempotency.key),
-                )
-        customer = new.stored_as(new_customer_id(), now)
-        conn.execute(
-            f"INSERT INTO customers ({_CUSTOMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                customer.id,
-                customer.org_id,
-                customer.environment,
-                customer.email,
-                customer.name,
-                customer.external_id,
-                json.dumps(customer.metadata, ensure_ascii=False, separators=(",", ":")),
-                _ts(now),
-                _ts(now),
-            ),
-        )
-        if idempotency is not None:
-            conn.execute(
-                "INSERT INTO idempotency (api_key_id, key, body_sha256, customer_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (idempotency.api_key_id, idempotency.key, idempotency.body_sha256, customer.id, _ts(now)),
-            )
-        return Created(customer)
+            return self.connection().execute(query, params).fetchall()
+        except FAILURES as exc:
+            raise _failed(what, exc) from exc
 
     @staticmethod
-    def _get(conn: sqlite3.Connection, customer_id: str) -> Customer | None:
-        row = conn.execute(f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE id = ?", (customer_id,)).fetchone()
-        return None if row is None else _customer(row)
+    def transaction(conn: sqlite3.Connection) -> _Immediate:
+        return _Immediate(conn)
 
-    def get_customer(self, customer_id: str) -> Customer | None:
-        try:
-            return self._get(self._conn(), customer_id)
-        except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
+    def lock_schema(self, conn: sqlite3.Connection) -> None:
+        """Nothing more: the write turn and BEGIN IMMEDIATE already exclude other upgrades."""
 
-    def count_customers(self) -> int:
-        try:
-            return int(self._conn().execute("SELECT count(*) FROM customers").fetchone()[0])
-        except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
+    @staticmethod
+    def stored_time(value: datetime) -> str:
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
 
-    # -- API keys ---------------------------------------------------------
-    def add_key(self, key_hash: str, display: str, org_id: str, environment: str) -> ApiKey:
-        import secrets
+    @staticmethod
+    def read_time(value: str) -> datetime:
+        return datetime.fromisoformat(value)
 
-        key = ApiKey(
-            id="key_" + secrets.token_hex(8),
-            key_hash=key_hash,
-            display=display,
-            org_id=org_id,
-            environment=environment,
-            created_at=_now(),
-            revoked_at=None,
-        )
-        try:
-            with self._writing() as conn:
-                conn.execute(
-                    f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                    (key.id, key.key_hash, key.display, key.org_id, key.environment, _ts(key.created_at)),
-                )
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot add key: {exc}") from exc
-        return key
-
-    def find_key(self, key_hash: str) -> ApiKey | None:
-        try:
-            row = (
-                self._conn().execute(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?", (key_hash,)).fetchone()
-            )
-        except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
-        return None if row is None else _key(row)
-
-    def list_keys(self) -> list[ApiKey]:
-        try:
-            rows = self._conn().execute(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id").fetchall()
-        except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
-        return [_key(row) for row in rows]
-
-    def revoke_key(self, key_id_or_display: str) -> bool:
-        try:
-            with self._writing() as conn:
-                cursor = conn.execute(
-                    "UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR display = ?) AND revoked_at IS NULL",
-                    (_ts(_now()), key_id_or_display, key_id_or_display),
-                )
-        except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
-        return cursor.rowcount > 0
-
-    def purge_idempotency(self, older_than: datetime) -> int:
-        try:
-            with self._writing() as conn:
-                cursor = conn.execute("DELETE FROM idempotency WHERE created_at < ?", (_ts(older_than),))
-        except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
-        return cursor.rowcount
+    @staticmethod
+    def read_json(value: str) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(value)
+        return parsed
 
     def close(self) -> None:
         with self._all_lock:
@@ -299,3 +162,18 @@ class SQLiteStorage:
         for fd in lock_fds:
             os.close(fd)
         self._local = threading.local()
+
+
+class SQLiteStorage(SQLStorage):
+    """The Storage protocol on one SQLite file."""
+
+    # Writes serialise on SQLite's lock anyway; one writer thread per process avoids
+    # threads of the same process polling that lock against each other.
+    write_threads = 1
+    # WAL readers never wait for the writer: key lookups can run on the event loop.
+    inline_reads = True
+
+    def __init__(self, path: str | Path, new_customer_id: IdFactory) -> None:
+        self.path = Path(path)
+        self.sqlite = SQLiteDialect(self.path)
+        super().__init__(self.sqlite, new_customer_id)
