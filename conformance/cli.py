@@ -56,53 +56,22 @@ def _list(ctx: click.Context, _param: Any, value: str | None) -> None:
 
 
 def _parse_header(raw: str) -> tuple[str, str]:
-    name, sep, value = raw.partition(":")
-    if not sep or not name.strip() or any(c in name for c in " \t"):
-        raise CliError(f"-H expects 'Name: value', got {raw!r}")
-    return name.strip(), value.strip()
+    from billing_kit.conformance.config import OptionError, parse_header
+
+    try:
+        return parse_header(raw)
+    except OptionError as exc:
+        raise CliError(str(exc)) from None
 
 
 def build_config(**opts: Any) -> RunConfig:
-    """Validate the options; raise CliError naming the first bad one."""
-    import secrets
-    from urllib.parse import urlsplit
+    """Validate the options with config.from_options (shared with demo and the plugin); CliError names the bad one."""
+    from billing_kit.conformance.config import OptionError, from_options
 
-    from billing_kit.conformance import clauses
-    from billing_kit.conformance.config import RunConfig
-
-    base_url = opts["base_url"]
-    if not base_url:
-        raise CliError("--base-url is required (e.g. http://127.0.0.1:8000/v1)")
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CliError(f"--base-url must be an http(s) URL with the API prefix, got {base_url!r}")
-    if opts["cacert"] and opts["insecure"]:
-        raise CliError("--cacert and --insecure exclude each other")
-    only = tuple(c.strip().upper() for c in (opts["only"] or "").split(",") if c.strip())
-    unknown = [c for c in only if c not in clauses.BY_ID]
-    if unknown:
-        raise CliError(f"--only names unknown clause(s) {', '.join(unknown)}; see --list")
-    for name in ("examples", "timeout", "max_time"):
-        if opts[name] is not None and opts[name] <= 0:
-            raise CliError(f"--{name.replace('_', '-')} must be positive")
-    if opts["live_key"] and not opts["allow_live"]:
-        opts["live_key"] = None  # never used without --allow-live
-    verify: bool | str = str(opts["cacert"]) if opts["cacert"] else not opts["insecure"]
-    seed = opts["seed"] if opts["seed"] is not None else secrets.randbelow(2**31)
-    extra = {k: opts[k] for k in ("examples", "timeout", "max_time", "clock_skew") if opts[k] is not None}
-    return RunConfig(
-        base_url=base_url.rstrip("/"),
-        api_key=opts["api_key"] or None,
-        live_key=opts["live_key"] or None,
-        allow_live=opts["allow_live"],
-        spec=opts["spec"],
-        strict=opts["strict"],
-        seed=seed,
-        headers=tuple(_parse_header(h) for h in opts["header"]),
-        verify=verify,
-        only=only,
-        **extra,
-    )
+    try:
+        return from_options(**opts)
+    except OptionError as exc:
+        raise CliError(str(exc)) from None
 
 
 def check_keys(config: RunConfig, contract: Any) -> None:
@@ -125,8 +94,9 @@ def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None)
     from billing_kit.conformance.config import LIVE_CREATE_CAP
     from billing_kit.conformance.contract import SpecError, load_contract
     from billing_kit.conformance.http import Unreachable
+    from billing_kit.conformance.preflight import PreflightFailed, refused_result
     from billing_kit.conformance.redact import mask_key
-    from billing_kit.conformance.reports import html, json_report, junit, terminal
+    from billing_kit.conformance.reports import terminal
     from billing_kit.conformance.runner import run
 
     out = out or sys.stdout
@@ -145,11 +115,35 @@ def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None)
     progress = _progress_printer(out, tty)
     config = _with_progress(config, progress)
     click.echo(f"Checking {config.base_url} against {contract.origin} (seed {config.seed})", file=out)
+    click.echo(_announce_creates(config), file=out)
     try:
         result = run(config, contract)
+    except PreflightFailed as exc:
+        _write_reports(refused_result(config, contract, str(exc)), reports)
+        raise CliError(str(exc)) from None
     except Unreachable as exc:
         raise CliError(f"cannot reach {config.base_url}: {exc}") from None
     terminal.render(result, out, tty)
+    _write_reports(result, reports)
+    return result
+
+
+def _announce_creates(config: RunConfig) -> str:
+    from billing_kit.conformance.preflight import estimated_creates
+
+    limits = []
+    if config.rate:
+        limits.append(f"at most {config.rate:g} requests/s")
+    limits.append(f"at most {config.max_connections} connections")
+    return (
+        f"This run creates about {estimated_creates(config)} customers (an estimate from the plan), "
+        f"each tagged with its run's nonce in metadata; {', '.join(limits)}."
+    )
+
+
+def _write_reports(result: RunResult, reports: dict[str, Path | None]) -> None:
+    from billing_kit.conformance.reports import html, json_report, junit
+
     writers = {"json": json_report.write, "junit": junit.write, "html": html.write}
     for name, path in reports.items():
         if path is not None:
@@ -157,7 +151,6 @@ def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None)
                 writers[name](result, path)
             except OSError as exc:
                 raise CliError(f"cannot write {path}: {exc.strerror}") from None
-    return result
 
 
 def _with_progress(config: RunConfig, progress: Any) -> RunConfig:
@@ -188,6 +181,8 @@ def _progress_printer(out: Any, tty: bool) -> Any:
 @click.option("--timeout", type=float, help="Seconds per request.  [default: 5]")
 @click.option("--max-time", type=float, help="Seconds for the whole run; past it exit 2.  [default: 600]")
 @click.option("--clock-skew", type=float, help="RES-TIME-2 tolerance in seconds.  [default: 300]")
+@click.option("--rate", type=float, metavar="N", help="At most N requests per second (all threads together).")
+@click.option("--max-connections", type=int, metavar="N", help="At most N connections at once.  [default: 32]")
 @click.option("-H", "--header", multiple=True, metavar="'Name: value'", help="Extra header on every request.")
 @click.option("--cacert", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CA bundle for TLS.")
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
@@ -255,6 +250,8 @@ def demo(seed: int | None, examples: int | None, report_json: Path | None, html:
             "cacert": None,
             "insecure": False,
             "only": None,
+            "rate": None,
+            "max_connections": None,
         }
         result = execute(build_config(**opts), {"json": report_json, "junit": None, "html": html})
     finally:

@@ -10,13 +10,13 @@ import secrets
 import time
 from datetime import UTC, datetime
 
-from billing_kit.conformance import clauses
+from billing_kit.conformance import clauses, preflight
 from billing_kit.conformance.checks import CheckSpec, load_all
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext, Inconclusive
 from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract, load_contract
-from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions
+from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions, TargetStopped
 from billing_kit.conformance.model import ClauseVerdict, Finding, RunResult, Verdict
 from billing_kit.conformance.redact import Redactor
 
@@ -55,6 +55,10 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec]) -> tuple[set[tuple[str
             if progress:
                 progress(f"{spec.name}: the run budget (--max-time) ran out")
             return ran, True
+        except TargetStopped as exc:
+            if progress:
+                progress(f"{spec.name}: {exc}; no further request is sent")
+            return ran, False
         except Inconclusive as exc:
             for clause in spec.clauses:
                 ctx.inconclusive(clause, f"{spec.name}: {exc}")
@@ -127,13 +131,17 @@ def run(config: RunConfig, contract: Contract | None = None) -> RunResult:
             extra_headers=config.headers,
             verify=config.verify,
             user_agent=f"billing-kit-conformance/{__version__}",
+            pool_size=config.max_connections,
+            rate=config.rate,
         ),
         budget,
         Redactor([config.api_key, config.live_key]),
     )
     try:
-        client.preflight(CUSTOMERS_PATH)
+        preflight.require_key(config)
+        client.reachable(CUSTOMERS_PATH)
         ctx = CheckContext(contract, config, client, nonce=secrets.token_hex(6))
+        preflight.check_target(ctx)
         specs = select_checks(load_all(), config.only)
         ran, exhausted = run_checks(ctx, specs)
     finally:
@@ -150,6 +158,13 @@ def run(config: RunConfig, contract: Contract | None = None) -> RunResult:
         requests_sent=client.sent,
         created=list(ctx.created),
         budget_exhausted=exhausted,
+        stopped=str(client.stopped) if client.stopped else None,
         strict=config.strict,
-        options={"examples": config.examples, "timeout": config.timeout, "max_time": config.max_time},
+        options={
+            "examples": config.examples,
+            "timeout": config.timeout,
+            "max_time": config.max_time,
+            "rate": config.rate,
+            "max_connections": config.max_connections,
+        },
     )
