@@ -94,6 +94,7 @@ class ClientOptions:
     user_agent: str = "billing-kit-conformance"
     pool_size: int = DEFAULT_CONNECTIONS  # --max-connections
     rate: float | None = None  # --rate: requests per second, every thread together
+    response_cap: int = RESPONSE_CAP  # bytes of a body read (the spec loader reads larger ones)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -178,7 +179,7 @@ class Client:
         self._fresh.close()
 
     def url(self, path: str) -> str:
-        return self.options.base_url.rstrip("/") + path
+        return self.options.base_url.rstrip("/") + path if path else self.options.base_url
 
     @property
     def stopped(self) -> TargetStopped | None:
@@ -199,7 +200,7 @@ class Client:
         timeout = min(self.options.timeout, 8.0, max(0.05, self.budget.remaining()))
         try:
             with (
-                wire.exchange_deadline(timeout),
+                wire.exchange_deadline(timeout, wire.wire_cap(self.options.response_cap)),
                 self._http.stream("OPTIONS", self.url(path), timeout=httpx.Timeout(timeout)),
             ):
                 pass
@@ -343,7 +344,7 @@ class Client:
         elif not truncated and data:
             recorded.json, recorded.json_error = jsonsafe.loads(data)
         elif truncated:
-            recorded.json_error = f"response larger than {RESPONSE_CAP} bytes (read no further)"
+            recorded.json_error = f"response larger than {self.options.response_cap} bytes (read no further)"
         else:
             recorded.json_error = "empty body"
         return Exchange(request, recorded)
@@ -361,7 +362,7 @@ class Client:
         events: list[str] = []
         try:
             with (
-                wire.exchange_deadline(timeout),
+                wire.exchange_deadline(timeout, wire.wire_cap(self.options.response_cap)),
                 http.stream(
                     method,
                     self.url(path),
@@ -371,7 +372,7 @@ class Client:
                     extensions={"trace": lambda name, _: events.append(name)},
                 ) as response,
             ):
-                data, truncated = _read_capped(response)
+                data, truncated = _read_capped(response, self.options.response_cap)
                 recorded = RecordedResponse(
                     status=response.status_code,
                     headers=[(k, self.redactor.text(v)) for k, v in response.headers.multi_items()],
@@ -392,17 +393,17 @@ class Client:
         return recorded, data, truncated
 
 
-def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
-    """At most RESPONSE_CAP bytes of the body as sent (never decoded); the deadline is the stream's."""
+def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+    """At most `cap` bytes of the body as sent (never decoded); the deadline is the stream's."""
     buffer = bytearray()
     try:
         for chunk in response.iter_raw():
             buffer += chunk
-            if len(buffer) > RESPONSE_CAP:
-                return bytes(buffer[:RESPONSE_CAP]), True
+            if len(buffer) > cap:
+                return bytes(buffer[:cap]), True
     except httpx.ReadError:
         if wire.wire_capped():
-            return bytes(buffer[:RESPONSE_CAP]), True
+            return bytes(buffer[:cap]), True
         raise
     return bytes(buffer), False
 

@@ -29,23 +29,31 @@ from typing import Any
 import httpcore
 
 WIRE_CAP = (4 << 20) + (256 << 10)  # bytes read per exchange: the 1 MiB body cap with room for chunk framing
+
+
+def wire_cap(body_cap: int) -> int:
+    """Bytes read on the wire for a body cap: four times it (chunk framing) plus headers."""
+    return 4 * body_cap + (256 << 10)
+
+
 WRITE_CHUNK = 64 << 10
 
 _state = threading.local()
 
 
 class _Exchange:
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, cap: int) -> None:
         self.deadline = deadline
+        self.cap = cap
         self.wire = 0
         self.wire_capped = False
 
 
 @contextmanager
-def exchange_deadline(seconds: float) -> Iterator[_Exchange]:
-    """Every socket operation inside the block ends by `seconds` from now."""
+def exchange_deadline(seconds: float, cap: int = WIRE_CAP) -> Iterator[_Exchange]:
+    """Every socket operation inside the block ends by `seconds` from now, and reads at most `cap` bytes."""
     previous = getattr(_state, "exchange", None)
-    current = _Exchange(time.monotonic() + seconds)
+    current = _Exchange(time.monotonic() + seconds, cap)
     _state.exchange = current
     try:
         yield current
@@ -77,9 +85,9 @@ class GuardedStream(httpcore.NetworkStream):
         exchange = _current()
         if exchange is not None:
             exchange.wire += len(data)
-            if exchange.wire > WIRE_CAP:
+            if exchange.wire > exchange.cap:
                 exchange.wire_capped = True
-                raise httpcore.ReadError(f"answer larger than {WIRE_CAP} bytes on the wire")
+                raise httpcore.ReadError(f"answer larger than {exchange.cap} bytes on the wire")
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
