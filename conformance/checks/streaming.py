@@ -225,7 +225,7 @@ def _read_answer(
         secret_echoed=redactor.contains(bytes(data)),
     )
     if data and not truncated:
-        recorded.json, recorded.json_error = jsonsafe.loads(bytes(data))
+        recorded.json, recorded.json_error = jsonsafe.loads(recorded.body)
     else:
         recorded.json_error = "empty body" if not data else f"response larger than {RESPONSE_CAP} bytes"
     return Exchange(request, recorded)
