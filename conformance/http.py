@@ -195,21 +195,25 @@ class Client:
         text = self.redactor.text(str(exc).strip()) or type(exc).__name__
         return f"{type(exc).__name__}: {text.splitlines()[0][:200]}"
 
-    def reachable(self, path: str) -> None:
-        """Raise Unreachable unless something answers at the TCP/TLS level (nothing is read past the headers)."""
+    def reachable(self) -> None:
+        """Raise Unreachable unless the target accepts a TCP connection (and a TLS handshake for https).
+
+        Nothing is sent: a server that accepts and then hangs or answers garbage is
+        reachable, and judged (ERR-2) rather than refused.
+        """
+        parts = urlsplit(self.options.base_url)
+        host = parts.hostname or "127.0.0.1"
         timeout = min(self.options.timeout, 8.0, max(0.05, self.budget.remaining()))
         try:
-            with (
-                wire.exchange_deadline(timeout, wire.wire_cap(self.options.response_cap)),
-                self._http.stream("OPTIONS", self.url(path), timeout=httpx.Timeout(timeout)),
-            ):
-                pass
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol, httpx.ProxyError) as exc:
+            with socket.create_connection(
+                (host, parts.port or (443 if parts.scheme == "https" else 80)), timeout
+            ) as sock:
+                if parts.scheme == "https":
+                    context = httpx.create_ssl_context(verify=self.options.verify)
+                    with context.wrap_socket(sock, server_hostname=host):
+                        pass
+        except (OSError, ValueError) as exc:
             raise Unreachable(self.reason(exc)) from None
-        except (httpx.TransportError, httpx.InvalidURL, httpx.StreamError):
-            # A server that accepts the connection and then hangs or answers
-            # garbage is reachable: it is judged (ERR-2), not refused.
-            return
 
     def send(
         self,

@@ -15,7 +15,7 @@ from billing_kit.conformance.checks import CheckSpec, load_all
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext, Inconclusive
-from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract, load_contract
+from billing_kit.conformance.contract import Contract, load_contract
 from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions, TargetStopped
 from billing_kit.conformance.model import ClauseVerdict, Finding, RunResult, Verdict
 from billing_kit.conformance.redact import Redactor
@@ -139,7 +139,7 @@ def run(config: RunConfig, contract: Contract | None = None) -> RunResult:
     )
     try:
         preflight.require_key(config)
-        client.reachable(CUSTOMERS_PATH)
+        client.reachable()
         ctx = CheckContext(contract, config, client, nonce=secrets.token_hex(6))
         preflight.check_target(ctx)
         specs = select_checks(load_all(), config.only)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -40,6 +41,9 @@ from itertools import count
 HEADER_LIMIT = 16 << 10
 BODY_LIMIT = 64 << 10
 CRASH_AFTER = 40
+
+TOO_LARGE_431 = b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+CREATED_JSON = b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
 
 _served = count(1)
 _lock = threading.Lock()
@@ -121,7 +125,7 @@ def early_close(conn: socket.socket) -> None:
             return
         data += chunk
         if len(data) > HEADER_LIMIT and b"\r\n\r\n" not in data[:HEADER_LIMIT]:
-            conn.sendall(b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+            conn.sendall(TOO_LARGE_431)
             return  # closed with the rest unread: the kernel answers the client's next bytes with a reset
     head, _, rest = data.partition(b"\r\n\r\n")
     if not header(head, b"authorization"):
@@ -160,10 +164,10 @@ def serve(conn: socket.socket, mode: str, bomb: bytes) -> None:
         elif mode == "continue-forever":
             forever(conn, b"HTTP/1.1 100 Continue\r\n\r\n", 0.05)
         elif mode == "chunked-forever":
-            conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            conn.sendall(CREATED_JSON + b"Transfer-Encoding: chunked\r\n\r\n")
             forever(conn, b"10000\r\n" + b"[" * 0x10000 + b"\r\n")
         elif mode == "huge-json":
-            conn.sendall(b'HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 2147483648\r\n\r\n{"a": "')
+            conn.sendall(CREATED_JSON + b'Content-Length: 2147483648\r\n\r\n{"a": "')
             forever(conn, b"x" * 65536)
         elif mode == "gzip-bomb":
             conn.sendall(
@@ -198,11 +202,8 @@ def serve(conn: socket.socket, mode: str, bomb: bytes) -> None:
 
 
 def handle(conn: socket.socket, mode: str, bomb: bytes) -> None:
-    with conn:
-        try:
-            serve(conn, mode, bomb)
-        except OSError:
-            pass
+    with conn, contextlib.suppress(OSError):
+        serve(conn, mode, bomb)
 
 
 def gzip_bomb(gib: int = 1) -> bytes:
