@@ -81,6 +81,7 @@ def test_early_answers_are_read_not_taken_for_dropped_connections(early_server: 
     ctx = CheckContext(load_contract(), RunConfig(base_url=early_server, api_key=KEY), client, nonce="early")
     auth = ("Authorization", f"Bearer {KEY}")
     json_type = ("Content-Type", "application/json")
+    padded = [auth, json_type, ("X-Padding", PADDING)]
     seen: dict[str, list[str]] = {"431": [], "413": [], "401": [], "413-streamed": []}
     try:
         for _ in range(ROUNDS):
