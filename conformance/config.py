@@ -85,7 +85,10 @@ def _check_base_url(base_url: str | None) -> str:
         raise OptionError("--base-url is required (e.g. http://127.0.0.1:8000/v1)")
     if _control(base_url) is not None or " " in base_url:
         raise OptionError(f"--base-url contains a space or control character: {base_url!r}")
-    parts = urlsplit(base_url)
+    try:
+        parts = urlsplit(base_url)
+    except ValueError as exc:
+        raise OptionError(f"--base-url is not a URL ({exc}): {base_url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
         raise OptionError(f"--base-url must be an http(s) URL with the API prefix, got {base_url!r}")
     try:

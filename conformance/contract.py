@@ -87,12 +87,12 @@ def _fetch(url: str, timeout: float) -> bytes:
         if response.status in (301, 302, 303, 307, 308) and location:
             url = urljoin(url, location)
             continue
-        if response.status != 200:
-            raise SpecError(f"cannot load spec from {url}: HTTP {response.status}")
         if response.truncated:
             raise SpecError(f"cannot load spec from {url}: larger than {SPEC_CAP} bytes")
         if (response.header("content-encoding") or "identity").lower() != "identity":
             raise SpecError(f"cannot load spec from {url}: sent {response.header('content-encoding')}-encoded")
+        if response.status != 200:
+            raise SpecError(f"cannot load spec from {url}: HTTP {response.status}")
         return response.body
     raise SpecError(f"cannot load spec from {url}: more than {MAX_REDIRECTS} redirects")
 

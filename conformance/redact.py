@@ -48,6 +48,10 @@ def _base64_cores(raw: bytes) -> set[bytes]:
     return cores
 
 
+def _lower_escapes(encoded: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)
+
+
 def forms(secret: str) -> dict[bytes, str]:
     """Every encoded form of `secret` the redactor replaces, with the label it shows instead."""
     raw = secret.encode("utf-8", "surrogateescape")
@@ -60,8 +64,8 @@ def forms(secret: str) -> dict[bytes, str]:
         "".join(f"\\u{ord(c):04X}" for c in secret if ord(c) < 0x10000),
         quote(secret, safe=""),
         quote_plus(secret, safe=""),
-        quote(secret, safe="").lower(),
-        quote_plus(secret, safe="").lower(),
+        _lower_escapes(quote(secret, safe="")),
+        _lower_escapes(quote_plus(secret, safe="")),
     }
     found: dict[bytes, str] = {}
     for form in text_forms:
