@@ -10,7 +10,7 @@ Schemathesis's cases and the `--spec URL` loader all send through it):
   read on the wire; the suite asks for `identity`, and a gzip/deflate answer
   is kept as evidence undecoded, never decompressed;
 - `RETAINED_BODY` (16 KiB) of a body kept once an exchange is older than the
-  last `RETAIN_RECENT` (64) exchanges: whole-run checks read excerpts;
+  last `RETAIN_RECENT` (16) exchanges: whole-run checks read excerpts;
 - secrets redacted in every recorded URL, header, body and error text, in
   every form (`redact.Redactor`);
 - `--rate` requests per second shared by every thread, `--max-connections`;
@@ -42,7 +42,7 @@ from billing_kit.conformance.redact import Redactor
 RESPONSE_CAP = 1 << 20  # bytes of a response body the suite reads
 REQUEST_EXCERPT = 8 << 10  # bytes of a request body kept as evidence
 RETAINED_BODY = 16 << 10  # bytes of a response body kept once the exchange is no longer recent
-RETAIN_RECENT = 64  # exchanges whose whole (capped) body is kept
+RETAIN_RECENT = 16  # exchanges whose whole (capped) body is kept
 MAX_RETRY_WAIT = 30.0
 MAX_RETRIES = 3
 UNRESPONSIVE_AFTER = 3  # consecutive timeouts before the target counts as hung
@@ -405,10 +405,12 @@ def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
         for chunk in response.iter_raw():
             buffer += chunk
             if len(buffer) > cap:
-                return bytes(buffer[:cap]), True
+                del buffer[cap:]
+                return bytes(buffer), True
     except httpx.ReadError:
         if wire.wire_capped():
-            return bytes(buffer[:cap]), True
+            del buffer[cap:]
+            return bytes(buffer), True
         raise
     return bytes(buffer), False
 

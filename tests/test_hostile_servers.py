@@ -131,6 +131,7 @@ def run_check(base_url: str, tmp_path: Path, *extra: str, key: str = KEY) -> Run
     outputs = {"stdout": proc.stdout, "stderr": proc.stderr}
     outputs.update({name: path.read_text(errors="replace") for name, path in files.items() if path.exists()})
     report = json.loads(outputs["r.json"]) if "r.json" in outputs else None
+    print(f"exit {proc.returncode}, peak RSS {int(peak_kib) >> 10} MiB, {float(elapsed):.1f} s in the process")
     return Run(proc, float(elapsed), int(peak_kib), outputs, report)
 
 

@@ -77,6 +77,8 @@ def send_big(
 ) -> Exchange:
     """POST `body`; the answer, or why there was none, as an Exchange recorded in ctx.log."""
     client = ctx.client
+    if client.stopped is not None:
+        raise client.stopped
     client.budget.check()
     url = client.url(path)
     parts = urlsplit(url)
