@@ -64,7 +64,8 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec]) -> tuple[set[tuple[str
                 ctx.inconclusive(clause, f"{spec.name}: {exc}")
         except Exception as exc:  # a check must never take the run down with it
             for clause in spec.clauses:
-                ctx.inconclusive(clause, f"{spec.name} could not judge: {type(exc).__name__}: {str(exc)[:300]}")
+                why = ctx.client.redactor.text(str(exc))[:300]
+                ctx.inconclusive(clause, f"{spec.name} could not judge: {type(exc).__name__}: {why}")
         ran.update((spec.name, clause) for clause in spec.clauses)
         if progress:
             found = sum(1 for f in ctx.findings if f.check == spec.name and f.kind == "violation")
