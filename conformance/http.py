@@ -26,6 +26,7 @@ from __future__ import annotations
 import email.utils
 import math
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -163,7 +164,7 @@ class Client:
 
     def _new_http(self, keepalive: int) -> httpx.Client:
         limits = httpx.Limits(max_connections=self.options.pool_size, max_keepalive_connections=keepalive)
-        transport = httpx.HTTPTransport(verify=self.options.verify, limits=limits, trust_env=False)
+        transport = httpx.HTTPTransport(verify=self._verify(), limits=limits, trust_env=False)
         # httpx has no parameter for it: the pool's sockets come from the guarded backend
         # (deadline, wire cap, early answers).
         transport._pool._network_backend = wire.GuardedBackend()
@@ -173,6 +174,11 @@ class Client:
             follow_redirects=False,
             trust_env=False,
         )
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        """--cacert as an SSL context (httpx deprecates a path), else verify or not."""
+        verify = self.options.verify
+        return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
 
     def close(self) -> None:
         self._http.close()
@@ -209,7 +215,7 @@ class Client:
                 (host, parts.port or (443 if parts.scheme == "https" else 80)), timeout
             ) as sock:
                 if parts.scheme == "https":
-                    context = httpx.create_ssl_context(verify=self.options.verify)
+                    context = httpx.create_ssl_context(verify=self._verify())
                     with context.wrap_socket(sock, server_hostname=host):
                         pass
         except (OSError, ValueError) as exc:
