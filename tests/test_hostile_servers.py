@@ -149,6 +149,8 @@ def assert_victim_free(run: Run, exit_codes: tuple[int, ...]) -> None:
         for form in key_forms(KEY):
             assert form not in text, f"{name} carries the key as {form!r}"
     assert run.elapsed < MAX_TIME + 10, run.elapsed
+    # The run's own clock: --max-time holds to within one --timeout (and the CPU work between two sends).
+    assert float(run.report["duration_seconds"]) <= MAX_TIME + TIMEOUT + 5, run.report["duration_seconds"]  # type: ignore[arg-type]
     assert 0 < run.peak_kib < RSS_LIMIT_KIB, f"peak RSS {run.peak_kib} KiB"
 
 
@@ -173,6 +175,7 @@ def test_hostile_server_is_judged_not_obeyed(hostile: str, tmp_path: Path) -> No
     run = run_check(hostile, tmp_path)
     # A FAIL found (1), or the budget ran out first (2, the report still written and partial).
     assert_victim_free(run, (1, 2))
+    assert "This run creates about" in run.proc.stdout and "at most 32 connections" in run.proc.stdout
 
 
 @pytest.mark.slow
@@ -198,3 +201,11 @@ def test_set_up_mistakes_are_named_before_any_check(hostile: str, expected: str,
     assert_victim_free(run, (2,))
     assert expected in run.proc.stderr
     assert run.report is not None and expected in json.dumps(run.report)
+
+
+@pytest.mark.parametrize("hostile", ["refuse-key"], indirect=True)
+def test_rate_and_connection_cap_are_announced(hostile: str, tmp_path: Path) -> None:
+    run = run_check(hostile, tmp_path, "--rate", "5", "--max-connections", "4")
+    assert_victim_free(run, (2,))
+    assert "at most 5 requests/s, at most 4 connections" in run.proc.stdout
+    assert run.report is not None and run.report["options"]["preflight"].startswith("the server refused")  # type: ignore[index]
