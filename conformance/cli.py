@@ -50,8 +50,9 @@ def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None)
     from billing_kit.conformance.config import LIVE_CREATE_CAP
     from billing_kit.conformance.contract import SpecError, load_contract
     from billing_kit.conformance.http import Unreachable
+    from billing_kit.conformance.preflight import PreflightFailed, refused_result
     from billing_kit.conformance.redact import mask_key
-    from billing_kit.conformance.reports import html, json_report, junit, terminal
+    from billing_kit.conformance.reports import terminal
     from billing_kit.conformance.runner import run
 
     out = out or sys.stdout
@@ -70,11 +71,35 @@ def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None)
     progress = _progress_printer(out, tty)
     config = _with_progress(config, progress)
     click.echo(f"Checking {config.base_url} against {contract.origin} (seed {config.seed})", file=out)
+    click.echo(_announce_creates(config), file=out)
     try:
         result = run(config, contract)
+    except PreflightFailed as exc:
+        _write_reports(refused_result(config, contract, str(exc)), reports)
+        raise CliError(str(exc)) from None
     except Unreachable as exc:
         raise CliError(f"cannot reach {config.base_url}: {exc}") from None
     terminal.render(result, out, tty, json_path=reports.get("json"))
+    _write_reports(result, reports)
+    return result
+
+
+def _announce_creates(config: RunConfig) -> str:
+    from billing_kit.conformance.preflight import estimated_creates
+
+    limits = []
+    if config.rate:
+        limits.append(f"at most {config.rate:g} requests/s")
+    limits.append(f"at most {config.max_connections} connections")
+    return (
+        f"This run creates about {estimated_creates(config)} customers (an estimate from the plan), "
+        f"each tagged with its run's nonce in metadata; {', '.join(limits)}."
+    )
+
+
+def _write_reports(result: RunResult, reports: dict[str, Path | None]) -> None:
+    from billing_kit.conformance.reports import html, json_report, junit
+
     writers = {"json": json_report.write, "junit": junit.write, "html": html.write}
     for name, path in reports.items():
         if path is not None:
@@ -82,7 +107,6 @@ def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None)
                 writers[name](result, path, json_path=reports.get("json"))
             except OSError as exc:
                 raise CliError(f"cannot write {path}: {exc.strerror}") from None
-    return result
 
 
 def _with_progress(config: RunConfig, progress: Any) -> RunConfig:
@@ -121,6 +145,8 @@ CHECK_EPILOG = (
 @click.option("--max-time", type=float, help="Seconds for the whole run; past it exit 2.  [default: 600]")
 @click.option("--clock-skew", type=float, help="RES-TIME-2 tolerance in seconds.  [default: 300]")
 @click.option("--confirm", type=int, help="Send each FAIL/WARN's smallest case N more times (0: off).  [default: 2]")
+@click.option("--rate", type=float, metavar="N", help="At most N requests per second (all threads together).")
+@click.option("--max-connections", type=int, metavar="N", help="At most N connections at once.  [default: 32]")
 @click.option("-H", "--header", multiple=True, metavar="'Name: value'", help="Extra header on every request.")
 @click.option("--cacert", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CA bundle for TLS.")
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
@@ -223,6 +249,8 @@ def demo(seed: int | None, examples: int | None, report_json: Path | None, html:
             "cacert": None,
             "insecure": False,
             "only": None,
+            "rate": None,
+            "max_connections": None,
         }
         result = execute(build_config(**opts), {"json": report_json, "junit": None, "html": html})
     finally:

@@ -34,11 +34,18 @@ def bundled_spec_bytes() -> bytes:
     return (Path(__file__).resolve().parent.parent / SPEC_NAME).read_bytes()
 
 
+SPEC_CAP = 16 << 20  # bytes of a spec read from a URL
+SPEC_DEADLINE = 30.0  # seconds to fetch a spec from a URL, redirects included
+MAX_REDIRECTS = 5
+
+
 def _parse(raw: bytes, origin: str) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         raise SpecError(f"{origin} is not valid YAML or JSON: {exc}".splitlines()[0]) from None
+    except RecursionError:
+        raise SpecError(f"{origin} is nested too deeply to load") from None
     if not isinstance(doc, dict) or not str(doc.get("openapi", "")).startswith("3.0"):
         raise SpecError(f"{origin} is not an OpenAPI 3.0 document")
     return doc
@@ -50,18 +57,44 @@ def read_spec_source(source: str | Path | None = None, timeout: float = 10.0) ->
         return bundled_spec_bytes(), "bundled openapi.yaml"
     text = str(source)
     if text.startswith(("http://", "https://")):
-        import httpx
-
-        try:
-            response = httpx.get(text, timeout=timeout, follow_redirects=True)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise SpecError(f"cannot load spec from {text}: {exc}") from None
-        return response.content, text
+        return _fetch(text, min(timeout, SPEC_DEADLINE)), text
     try:
         return Path(text).read_bytes(), text
     except OSError as exc:
         raise SpecError(f"cannot read spec {text}: {exc.strerror}") from None
+
+
+def _fetch(url: str, timeout: float) -> bytes:
+    """A spec from a URL, through the suite's guarded client: one deadline, SPEC_CAP bytes, redirects followed."""
+    from urllib.parse import urljoin
+
+    from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions
+    from billing_kit.conformance.redact import Redactor
+
+    budget = Budget(SPEC_DEADLINE)
+    for _ in range(MAX_REDIRECTS + 1):
+        client = Client(ClientOptions(base_url=url, timeout=timeout, response_cap=SPEC_CAP), budget, Redactor([]))
+        try:
+            exchange = client.send("GET", "", retry=False)
+        except BudgetExhausted:
+            raise SpecError(f"cannot load spec from {url}: no answer within {SPEC_DEADLINE:g} s") from None
+        finally:
+            client.close()
+        response = exchange.response
+        if response is None:
+            raise SpecError(f"cannot load spec from {url}: {exchange.error}")
+        location = response.header("location")
+        if response.status in (301, 302, 303, 307, 308) and location:
+            url = urljoin(url, location)
+            continue
+        if response.truncated:
+            raise SpecError(f"cannot load spec from {url}: larger than {SPEC_CAP} bytes")
+        if (response.header("content-encoding") or "identity").lower() != "identity":
+            raise SpecError(f"cannot load spec from {url}: sent {response.header('content-encoding')}-encoded")
+        if response.status != 200:
+            raise SpecError(f"cannot load spec from {url}: HTTP {response.status}")
+        return response.body
+    raise SpecError(f"cannot load spec from {url}: more than {MAX_REDIRECTS} redirects")
 
 
 @dataclass(frozen=True)
@@ -216,7 +249,16 @@ class Contract:
     def limits(self) -> dict[str, int]:
         """The server's own limits (`x-limits` on the operation)."""
         raw = self.operation.get("x-limits", {})
-        return {str(k): int(v) for k, v in raw.items()}
+        if not isinstance(raw, dict):
+            raise SpecError("x-limits must be a mapping of limit names to numbers")
+        limits: dict[str, int] = {}
+        for name, value in raw.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 2**53:
+                raise SpecError(f"x-limits.{name} must be a non-negative number, got {value!r}"[:200])
+            if value != int(value):
+                raise SpecError(f"x-limits.{name} must be a whole number, got {value!r}")
+            limits[str(name)] = int(value)
+        return limits
 
     @property
     def body_bytes_limit(self) -> int:
@@ -282,8 +324,10 @@ def load_contract(source: str | Path | None = None) -> Contract:
     try:
         _ = (contract.max_lengths, contract.id_prefix, contract.environments, contract.key_prefixes, contract.limits)
         _ = (contract.sandbox_environment, contract.live_environment)
-    except (KeyError, TypeError) as exc:
-        raise SpecError(f"{origin} lacks {exc} where the kit expects it") from None
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        raise SpecError(f"{origin} lacks {exc} where the kit expects it"[:300]) from None
+    except RecursionError:
+        raise SpecError(f"{origin} is nested too deeply to load") from None
     return contract
 
 

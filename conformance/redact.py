@@ -1,9 +1,26 @@
-"""Keys never leave the suite whole: at most `sk_test_…abcd`."""
+"""Keys never leave the suite whole: at most `sk_test_…abcd`, in any form the key takes.
+
+A key reaches evidence raw (an echoed header), base64-encoded (the suite's own
+`Basic` case, or a server that encodes it), JSON-escaped, URL-encoded (the
+suite's own query-string case) or inside an HTTP library's error text. The
+redactor replaces every such form, in one regex pass over text or bytes:
+
+    raw                          sk_test_abc…
+    JSON string escapes          json.dumps(key), every character as \\uXXXX
+    URL-encoded                  quote(key), quote_plus(key), lowercase hex
+    base64 (standard, URL-safe)  the part of the encoding that depends on the
+                                 key alone, at each of the three alignments,
+                                 so `base64("key:")`, `base64(":key")` and a key
+                                 inside any longer base64 text are all caught
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
 
 
 def mask_key(key: str) -> str:
@@ -14,34 +31,92 @@ def mask_key(key: str) -> str:
     return f"{prefix}…{tail}"
 
 
+MIN_ENCODED = 8  # shorter encoded cores would match innocent text
+
+
+def _base64_cores(raw: bytes) -> set[bytes]:
+    """The base64 characters fixed by `raw` alone, for raw at offsets 0, 1 and 2 (mod 3) of any text."""
+    cores: set[bytes] = set()
+    for shift in range(3):
+        # Characters that straddle a byte before or after `raw` depend on that byte: drop them.
+        lead = 0 if shift == 0 else 4 * shift // 3 + 1
+        usable = (shift + len(raw)) // 3 * 4
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * shift + raw)[lead:usable]
+            if len(encoded) >= MIN_ENCODED:
+                cores.add(encoded)
+    return cores
+
+
+def _lower_escapes(encoded: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)
+
+
+def forms(secret: str) -> dict[bytes, str]:
+    """Every encoded form of `secret` the redactor replaces, with the label it shows instead."""
+    raw = secret.encode("utf-8", "surrogateescape")
+    text_forms = {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+        "".join(f"\\u{ord(c):04x}" for c in secret if ord(c) < 0x10000),
+        "".join(f"\\u{ord(c):04X}" for c in secret if ord(c) < 0x10000),
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+        _lower_escapes(quote(secret, safe="")),
+        _lower_escapes(quote_plus(secret, safe="")),
+    }
+    found: dict[bytes, str] = {}
+    for form in text_forms:
+        if form:
+            found[form.encode("utf-8", "surrogateescape")] = ""
+    for core in _base64_cores(raw):
+        found.setdefault(core, " (base64)")
+    found[raw] = ""
+    return found
+
+
 class Redactor:
-    """Replaces every occurrence of the configured secrets in text or bytes."""
+    """Replaces every occurrence of the configured secrets, in every form, in text or bytes."""
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
         self._shown: dict[str, str] = {}
+        self._build()
 
     def add(self, secret: str, shown: str) -> None:
         """A derived secret (a near miss of a key), shown as `shown` so it reveals no more than the key's mask."""
         if secret and secret not in self.secrets:
             self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
         self._shown[secret] = shown
+        self._build()
 
     def masked(self, secret: str) -> str:
         return self._shown.get(secret) or mask_key(secret)
 
-    def text(self, value: str) -> str:
+    def _build(self) -> None:
+        replacement: dict[bytes, bytes] = {}
         for secret in self.secrets:
-            if secret in value:
-                value = value.replace(secret, self.masked(secret))
-        return value
-
-    def contains(self, value: bytes) -> bool:
-        return any(secret.encode("utf-8", "surrogateescape") in value for secret in self.secrets)
+            shown = self.masked(secret)
+            for form, label in forms(secret).items():
+                replacement.setdefault(form, f"{shown}{label}".encode())
+        self._replacement = replacement
+        if replacement:
+            alternatives = sorted(replacement, key=len, reverse=True)
+            self._pattern: re.Pattern[bytes] | None = re.compile(b"|".join(re.escape(f) for f in alternatives))
+        else:
+            self._pattern = None
 
     def data(self, value: bytes) -> bytes:
-        for secret in self.secrets:
-            raw = secret.encode("utf-8", "surrogateescape")
-            if raw in value:
-                value = value.replace(raw, self.masked(secret).encode())
-        return value
+        if self._pattern is None:
+            return value
+        return self._pattern.sub(lambda m: self._replacement[m.group(0)], value)
+
+    def text(self, value: str) -> str:
+        if self._pattern is None:
+            return value
+        return self.data(value.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+
+    def contains(self, value: bytes) -> bool:
+        return self._pattern is not None and self._pattern.search(value) is not None

@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from billing_kit.conformance import clauses
+from billing_kit.conformance import clauses, preflight
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
-from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract, load_contract
+from billing_kit.conformance.contract import Contract, load_contract
 from billing_kit.conformance.failures import Inconclusive
 from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions, TargetStopped
 from billing_kit.conformance.ledger import Entry, Ledger, coverage_of
@@ -109,7 +109,7 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec]) -> tuple[Outcome, bool
             for clause in spec.clauses:
                 ctx.inconclusive(clause, f"{spec.name}: {exc}")
         except Exception as exc:  # a crash inside the suite: an internal error, never a verdict
-            outcome.crashed[spec.name] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            outcome.crashed[spec.name] = f"{type(exc).__name__}: {ctx.client.redactor.text(str(exc))[:300]}"
             for clause in spec.clauses:
                 ctx.inconclusive(clause, f"internal error in {spec.name}: {outcome.crashed[spec.name]}")
             continue
@@ -246,13 +246,17 @@ def run(config: RunConfig, contract: Contract | None = None, *, client: Client |
                 extra_headers=config.headers,
                 verify=config.verify,
                 user_agent=f"billing-kit-conformance/{__version__}",
+                pool_size=config.max_connections,
+                rate=config.rate,
             ),
             Budget(config.max_time),
             Redactor([config.api_key, config.live_key]),
         )
     try:
-        client.preflight(CUSTOMERS_PATH)
+        preflight.require_key(config)
+        client.reachable()
         ctx = CheckContext(contract, config, client, nonce=secrets.token_hex(6))
+        preflight.check_target(ctx)
         specs = select_checks(load_all(), config.only)
         outcome, exhausted = run_checks(ctx, specs)
         if not outcome.stopped and not exhausted:
@@ -277,6 +281,8 @@ def run(config: RunConfig, contract: Contract | None = None, *, client: Client |
             "timeout": config.timeout,
             "max_time": config.max_time,
             "confirm": config.confirm,
+            "rate": config.rate,
+            "max_connections": config.max_connections,
         },
         stopped=outcome.stopped,
         internal_errors=outcome.internal_errors,

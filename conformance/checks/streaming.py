@@ -77,6 +77,8 @@ def send_big(
 ) -> Exchange:
     """POST `body`; the answer, or why there was none, as an Exchange recorded in ctx.log."""
     client = ctx.client
+    if client.stopped is not None:
+        raise client.stopped
     client.budget.check()
     url = client.url(path)
     parts = urlsplit(url)
@@ -102,12 +104,11 @@ def send_big(
         body_size=body.size,
         key_ref="api",
     )
+    client.rate.wait()
     timeout = max(0.05, min(client.options.timeout, client.budget.remaining()))
     client.sent += 1
     exchange = _exchange(ctx, request, body, all_headers, host, port, parts.scheme == "https", target, timeout)
-    if client.on_exchange is not None:
-        client.on_exchange(exchange)
-    return exchange
+    return client.record(exchange)
 
 
 def _exchange(
@@ -125,37 +126,46 @@ def _exchange(
     deadline = started + timeout
     conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=64 << 10)
     sent = 0
+    reason = ctx.client.reason
     try:
         sock = _connect(ctx, host, port, tls, timeout)
     except (OSError, ssl.SSLError) as exc:
-        return Exchange(request, None, error=f"cannot connect: {type(exc).__name__}: {exc}")
+        return Exchange(request, None, error=f"cannot connect: {reason(exc)}")
     with sock:
         try:
-            sock.sendall(conn.send(h11.Request(method="POST", target=target, headers=headers)))
             try:
+                _send_watching(sock, conn.send(h11.Request(method="POST", target=target, headers=headers)), deadline)
                 for chunk in body.chunks():
-                    if _readable(sock):
-                        raise _Answered
-                    sock.sendall(conn.send(h11.Data(data=chunk)))
+                    _send_watching(sock, conn.send(h11.Data(data=chunk)), deadline)
                     sent += len(chunk)
                     if time.monotonic() > deadline:
                         break
                 else:
-                    sock.sendall(conn.send(h11.EndOfMessage()))
-            except (_Answered, BrokenPipeError, ConnectionResetError, ssl.SSLError):
-                pass  # the server answered (or closed) before the whole body: read what it said
+                    _send_watching(sock, conn.send(h11.EndOfMessage()), deadline)
+            except (_Answered, BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):
+                pass  # the server answered (or closed, or stopped reading) before the whole body: read what it said
             return _read_answer(ctx, request, conn, sock, started, deadline, sent)
         except (OSError, h11.ProtocolError) as exc:
-            return Exchange(request, None, error=_why(exc, sent, started))
+            return Exchange(request, None, error=_why(ctx.client.redactor.text(str(exc)), exc, sent, started))
 
 
-def _readable(sock: socket.socket) -> bool:
-    ready, _, _ = select.select([sock], [], [], 0)
-    return bool(ready)
+def _send_watching(sock: socket.socket, data: bytes, deadline: float) -> None:
+    """Send `data`, raising _Answered as soon as the server has something to say (read while writing)."""
+    view = memoryview(data)
+    while view:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        readable, writable, _ = select.select([sock], [sock], [], left)
+        if readable:
+            raise _Answered
+        if writable:
+            sock.settimeout(left)
+            view = view[sock.send(view[:CHUNK]) :]
 
 
-def _why(exc: BaseException, sent: int, started: float) -> str:
-    what = str(exc)[:160] or "connection closed"
+def _why(text: str, exc: BaseException, sent: int, started: float) -> str:
+    what = text[:160] or "connection closed"
     return f"{type(exc).__name__}: {what} after {sent} body bytes, {time.monotonic() - started:.2f} s"
 
 
@@ -189,7 +199,7 @@ def _read_answer(
                 )
             except ConnectionResetError as exc:
                 if status is None:
-                    return Exchange(request, None, error=_why(exc, sent, started))
+                    return Exchange(request, None, error=_why(str(exc), exc, sent, started))
                 break
             conn.receive_data(incoming)
             continue
@@ -217,7 +227,7 @@ def _read_answer(
         secret_echoed=redactor.contains(bytes(data)),
     )
     if data and not truncated:
-        recorded.json, recorded.json_error = jsonsafe.loads(bytes(data))
+        recorded.json, recorded.json_error = jsonsafe.loads(recorded.body)
     else:
         recorded.json_error = "empty body" if not data else f"response larger than {RESPONSE_CAP} bytes"
     return Exchange(request, recorded)

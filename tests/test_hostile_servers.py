@@ -1,0 +1,211 @@
+"""The suite is never the victim: every hostile server mode, end to end through `billing-kit check`.
+
+Each mode of tests/servers/hostile_server.py is checked with short budgets
+(`--timeout 2 --max-time 15`) and asserted on what the README promises:
+
+- the documented exit code (1: a FAIL; 2: the budget ran out or the set-up is wrong), no traceback;
+- the JSON report written and valid against conformance/report.schema.json, JUnit and HTML written;
+- the key in no output in any form (raw, base64 of `key:`/`:key`/the key, URL-encoded, any 12
+  characters of it) across stdout, stderr, JSON, HTML and JUnit;
+- wall time within `--max-time` + 10 s (the run's own budget, not a speed claim);
+- peak RSS of the check process (VmHWM from /proc, written at exit) under 400 MiB.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import jsonschema
+import pytest
+
+from tests.support.procs import ROOT, free_port
+
+SERVER = ROOT / "tests" / "servers" / "hostile_server.py"
+SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
+MAX_TIME = 15.0
+TIMEOUT = 2.0
+RSS_LIMIT_KIB = 400 << 10
+KEY = "sk_test_" + secrets.token_hex(12)
+
+# Runs the CLI in-process and writes, at exit, the process's peak RSS (VmHWM, KiB, from /proc) and
+# its own elapsed time from the start of the interpreter's work (imports included).
+LAUNCHER = """
+import atexit, sys, time
+started = time.monotonic()
+target = sys.argv[1]
+def peak():
+    with open('/proc/self/status') as status:
+        line = next(l for l in status if l.startswith('VmHWM:'))
+    with open(target, 'w') as out:
+        out.write(line.split()[1] + ' ' + str(time.monotonic() - started))
+atexit.register(peak)
+sys.argv = ['billing-kit', 'check', *sys.argv[2:]]
+from billing_kit.cli import main
+main()
+"""
+
+
+@dataclass
+class Run:
+    proc: subprocess.CompletedProcess[str]
+    elapsed: float
+    peak_kib: int
+    outputs: dict[str, str]
+    report: dict[str, object] | None
+
+
+def key_forms(key: str) -> list[str]:
+    raw = key.encode()
+    forms = {
+        key,
+        quote(key, safe=""),
+        base64.b64encode(raw + b":").decode().rstrip("="),
+        base64.b64encode(b":" + raw).decode().rstrip("="),
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw + b":").decode().rstrip("="),
+    }
+    # Any 12 consecutive characters of the random part: a cut key is still a leak.
+    secret = key[len("sk_test_") :]
+    forms.update(secret[i : i + 12] for i in range(0, len(secret) - 11))
+    return sorted(forms)
+
+
+@pytest.fixture
+def hostile(request: pytest.FixtureRequest) -> Iterator[str]:
+    port = free_port()
+    with subprocess.Popen(
+        [sys.executable, str(SERVER), "--mode", request.param, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+            yield f"http://127.0.0.1:{port}/v1"
+        finally:
+            proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def run_check(base_url: str, tmp_path: Path, *extra: str, key: str = KEY) -> Run:
+    files = {name: tmp_path / name for name in ("r.json", "r.html", "r.xml")}
+    peak = tmp_path / "peak"
+    args = [
+        sys.executable,
+        "-c",
+        LAUNCHER,
+        str(peak),
+        "--base-url",
+        base_url,
+        "--api-key",
+        key,
+        "--seed",
+        "1",
+        "--examples",
+        "3",
+        "--timeout",
+        str(TIMEOUT),
+        "--max-time",
+        str(MAX_TIME),
+        "--report-json",
+        str(files["r.json"]),
+        "--html",
+        str(files["r.html"]),
+        "--junit",
+        str(files["r.xml"]),
+        *extra,
+    ]
+    # The outer timeout only guards against a hang; the time claim is the process's own elapsed time.
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=MAX_TIME + 120, cwd=tmp_path)
+    peak_kib, elapsed = peak.read_text().split() if peak.exists() else ("0", "inf")
+    outputs = {"stdout": proc.stdout, "stderr": proc.stderr}
+    outputs.update({name: path.read_text(errors="replace") for name, path in files.items() if path.exists()})
+    report = json.loads(outputs["r.json"]) if "r.json" in outputs else None
+    print(f"exit {proc.returncode}, peak RSS {int(peak_kib) >> 10} MiB, {float(elapsed):.1f} s in the process")
+    return Run(proc, float(elapsed), int(peak_kib), outputs, report)
+
+
+def assert_victim_free(run: Run, exit_codes: tuple[int, ...]) -> None:
+    both = run.proc.stdout + run.proc.stderr
+    assert "Traceback" not in both, run.proc.stderr[-3000:]
+    assert run.proc.returncode in exit_codes, (run.proc.returncode, run.proc.stdout[-2000:], run.proc.stderr)
+    if run.proc.returncode == 2:
+        lines = run.proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), run.proc.stderr
+    assert run.report is not None, "the JSON report was not written"
+    jsonschema.validate(run.report, SCHEMA)
+    assert {"r.html", "r.xml"} <= set(run.outputs)
+    for name, text in run.outputs.items():
+        for form in key_forms(KEY):
+            assert form not in text, f"{name} carries the key as {form!r}"
+    assert run.elapsed < MAX_TIME + 10, run.elapsed
+    # The run's own clock: --max-time holds to within one --timeout (and the CPU work between two sends).
+    assert float(run.report["duration_seconds"]) <= MAX_TIME + TIMEOUT + 5, run.report["duration_seconds"]  # type: ignore[arg-type]
+    assert 0 < run.peak_kib < RSS_LIMIT_KIB, f"peak RSS {run.peak_kib} KiB"
+
+
+FAILING_MODES = [
+    "drip-headers",
+    "drip-body",
+    "continue-forever",
+    "chunked-forever",
+    "huge-json",
+    "gzip-bomb",
+    "deep-brackets",
+    "echo-auth",
+    "echo-query",
+    "echo-base64",
+    "retry-after-sup2",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hostile", FAILING_MODES, indirect=True)
+def test_hostile_server_is_judged_not_obeyed(hostile: str, tmp_path: Path) -> None:
+    run = run_check(hostile, tmp_path)
+    # A FAIL found (1), or the budget ran out first (2, the report still written and partial).
+    assert_victim_free(run, (1, 2))
+    assert "This run creates about" in run.proc.stdout and "at most 32 connections" in run.proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hostile", ["crash-mid-run"], indirect=True)
+def test_a_server_that_dies_stops_the_run(hostile: str, tmp_path: Path) -> None:
+    run = run_check(hostile, tmp_path)
+    assert_victim_free(run, (1,))
+    assert run.report is not None
+    assert "stopped accepting connections" in json.dumps(run.report) or "stopped" in run.proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("hostile", "expected"),
+    [
+        ("refuse-key", "the server refused the API key"),
+        ("no-prefix", "does the base URL include the API prefix, e.g. /v1?"),
+    ],
+    indirect=["hostile"],
+)
+def test_set_up_mistakes_are_named_before_any_check(hostile: str, expected: str, tmp_path: Path) -> None:
+    base_url = hostile.removesuffix("/v1") if "prefix" in expected else hostile
+    run = run_check(base_url, tmp_path)
+    assert_victim_free(run, (2,))
+    assert expected in run.proc.stderr
+    assert run.report is not None and expected in json.dumps(run.report)
+
+
+@pytest.mark.parametrize("hostile", ["refuse-key"], indirect=True)
+def test_rate_and_connection_cap_are_announced(hostile: str, tmp_path: Path) -> None:
+    run = run_check(hostile, tmp_path, "--rate", "5", "--max-connections", "4")
+    assert_victim_free(run, (2,))
+    assert "at most 5 requests/s, at most 4 connections" in run.proc.stdout
+    assert run.report is not None and run.report["options"]["preflight"].startswith("the server refused")  # type: ignore[index]
