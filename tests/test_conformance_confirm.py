@@ -170,7 +170,7 @@ def test_a_failure_that_does_not_reproduce_is_flaky_and_still_a_failure() -> Non
     assert result.flaky == 1
     out = io.StringIO()
     terminal.render(result, out, tty=False)
-    assert "1 finding(s) FLAKY" in out.getvalue().splitlines()[-1]
+    assert "1 FAIL (1 FLAKY)" in out.getvalue().splitlines()[-1]
 
 
 def test_confirm_option_is_validated_and_reaches_the_config() -> None:
