@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import time
+import sys
 from pathlib import Path
 
 import httpx
@@ -17,18 +17,21 @@ from tests.support.reference import ReferenceServer, billing_kit, create_key
 CONTRACT = load_contract()
 
 
-def test_help_is_fast_and_lists_the_commands() -> None:
-    best = min(_timed([BILLING_KIT, "--help"]) for _ in range(3))
+def test_help_lists_the_commands_and_loads_no_heavy_module() -> None:
+    # Its speed is measured in bench/cli_timing.py (a wall-clock limit here fails on a busy machine);
+    # what makes it fast is asserted here: the entry point imports none of the heavy libraries.
     done = billing_kit(["--help"])
     assert done.returncode == 0
     assert "serve" in done.stdout and "keys" in done.stdout
-    assert best < 0.5, f"billing-kit --help took {best:.3f}s"  # ~0.05s idle; slack for a loaded CI box
-
-
-def _timed(argv: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, capture_output=True, check=True)
-    return time.perf_counter() - started
+    heavy = ("hypothesis", "httpx", "schemathesis", "rich", "jsonschema", "connexion", "uvicorn", "starlette")
+    loaded = subprocess.run(
+        [sys.executable, "-c", f"import sys, billing_kit.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_keys_create_prints_the_key_alone_on_stdout_and_list_shows_only_display_forms(tmp_path: Path) -> None:
