@@ -17,6 +17,7 @@ import click
 
 if TYPE_CHECKING:
     from billing_kit.conformance.config import RunConfig
+    from billing_kit.conformance.demo import DemoServer
     from billing_kit.conformance.model import RunResult
 
 
@@ -120,11 +121,14 @@ def check_keys(config: RunConfig, contract: Any) -> None:
         raise CliError(f"--live-key {mask_key(config.live_key)} is not a live key")
 
 
-def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None) -> RunResult:
+def execute(
+    config: RunConfig, reports: dict[str, Path | None], out: Any = None, announce_live: bool = True
+) -> RunResult:
     """Load the spec, run, write every report; CliError for what stops a run before it starts."""
     from billing_kit.conformance.config import LIVE_CREATE_CAP
     from billing_kit.conformance.contract import SpecError, load_contract
     from billing_kit.conformance.http import Unreachable
+    from billing_kit.conformance.progress import for_output
     from billing_kit.conformance.redact import mask_key
     from billing_kit.conformance.reports import html, json_report, junit, terminal
     from billing_kit.conformance.runner import run
@@ -136,19 +140,20 @@ def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None)
     except SpecError as exc:
         raise CliError(str(exc)) from None
     check_keys(config, contract)
-    if config.live_enabled and config.live_key:
+    if config.live_enabled and config.live_key and announce_live:
         click.echo(
             f"Live key {mask_key(config.live_key)}: at most {LIVE_CREATE_CAP} requests "
             "(AUTH-1, RES-ENV-1, IDEM-4), each creating at most one customer.",
             file=out,
         )
-    progress = _progress_printer(out, tty)
-    config = _with_progress(config, progress)
     click.echo(f"Checking {config.base_url} against {contract.origin} (seed {config.seed})", file=out)
+    progress = for_output(out)
     try:
-        result = run(config, contract)
+        result = run(config, contract, progress)
     except Unreachable as exc:
         raise CliError(f"cannot reach {config.base_url}: {exc}") from None
+    finally:
+        progress.stop()
     terminal.render(result, out, tty)
     writers = {"json": json_report.write, "junit": junit.write, "html": html.write}
     for name, path in reports.items():
@@ -158,22 +163,6 @@ def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None)
             except OSError as exc:
                 raise CliError(f"cannot write {path}: {exc.strerror}") from None
     return result
-
-
-def _with_progress(config: RunConfig, progress: Any) -> RunConfig:
-    from dataclasses import replace
-
-    return replace(config, progress=progress)
-
-
-def _progress_printer(out: Any, tty: bool) -> Any:
-    def progress(line: str) -> None:
-        if tty:
-            click.secho(f"  {line}", file=out, dim=True)
-        else:
-            click.echo(f"  {line}", file=out)
-
-    return progress
 
 
 @click.command(cls=OneLineErrors)
@@ -235,14 +224,15 @@ def demo(seed: int | None, examples: int | None, report_json: Path | None, html:
 
     try:
         server = reference_server()
-        base_url, api_key, live_key = server.__enter__()
+        running = server.__enter__()
     except DemoError as exc:
         raise CliError(str(exc)) from None
     try:
+        _announce_demo(running)
         opts: dict[str, Any] = {
-            "base_url": base_url,
-            "api_key": api_key,
-            "live_key": live_key,
+            "base_url": running.base_url,
+            "api_key": running.api_key,
+            "live_key": running.live_key,
             "allow_live": True,
             "spec": None,
             "strict": False,
@@ -256,10 +246,24 @@ def demo(seed: int | None, examples: int | None, report_json: Path | None, html:
             "insecure": False,
             "only": None,
         }
-        result = execute(build_config(**opts), {"json": report_json, "junit": None, "html": html})
+        result = execute(build_config(**opts), {"json": report_json, "junit": None, "html": html}, announce_live=False)
     finally:
         server.__exit__(None, None, None)
     sys.exit(result.exit_code)
+
+
+def _announce_demo(server: DemoServer) -> None:
+    """Where the server runs, and why the demo made a live key: said once, after it is up."""
+    from billing_kit.conformance.checks import load_all
+    from billing_kit.conformance.config import LIVE_CREATE_CAP
+
+    needing = sorted({c for spec in load_all() if "live_key" in spec.needs for c in spec.clauses})
+    click.echo(f"Reference server: {server.base_url}")
+    click.echo(f"Database: {server.database} (temporary, deleted when the demo ends)")
+    click.echo(
+        f"The demo made two keys in that database: a sandbox key for the suite, and a throwaway live key "
+        f"so it can judge {', '.join(needing)} (at most {LIVE_CREATE_CAP} live requests)."
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DEFAULT_EXAMPLES = 50
 DEFAULT_TIMEOUT = 5.0
@@ -31,7 +30,6 @@ class RunConfig:
     only: tuple[str, ...] = ()
     # Requests Hypothesis may spend shrinking a failure before the smallest found so far is kept.
     max_shrink_requests: int = DEFAULT_MAX_SHRINK_REQUESTS
-    progress: Callable[[str], None] | None = field(default=None, compare=False)
 
     @property
     def live_enabled(self) -> bool:

@@ -92,6 +92,7 @@ class CheckContext:
         self.created: list[CreatedRecord] = []
         self.current: CheckSpec | None = None
         self.live_requests = 0
+        self.progress: Callable[[str], None] | None = None  # a line per finished check (runner.run's argument)
         self._created_ids: set[str] = set()
         self._lock = threading.Lock()
         client.on_exchange = self._record

@@ -18,6 +18,7 @@ from billing_kit.conformance.context import CheckContext, Inconclusive
 from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract, load_contract
 from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions
 from billing_kit.conformance.model import ClauseVerdict, Finding, RunResult, Verdict
+from billing_kit.conformance.progress import Progress
 from billing_kit.conformance.redact import Redactor
 
 _VIOLATION_VERDICT = {Level.MUST: Verdict.FAIL, Level.SHOULD: Verdict.WARN, Level.MAY: Verdict.INFO}
@@ -40,7 +41,7 @@ def _needs_unmet(spec: CheckSpec, config: RunConfig) -> str | None:
 def run_checks(ctx: CheckContext, specs: list[CheckSpec]) -> tuple[set[tuple[str, str]], bool]:
     """Run the checks; return the (check, clause) pairs that ran and whether the budget ran out."""
     ran: set[tuple[str, str]] = set()
-    progress = ctx.config.progress
+    progress = ctx.progress
     for spec in specs:
         unmet = _needs_unmet(spec, ctx.config)
         ctx.current = spec
@@ -112,8 +113,11 @@ def fold(
     return verdicts
 
 
-def run(config: RunConfig, contract: Contract | None = None) -> RunResult:
-    """Run the suite; raises http.Unreachable when the target cannot be reached at all."""
+def run(config: RunConfig, contract: Contract | None = None, progress: Progress | None = None) -> RunResult:
+    """Run the suite; raises http.Unreachable when the target cannot be reached at all.
+
+    `progress`, if given, sees the run start (and so its live state) and a line per check.
+    """
     contract = contract or load_contract(config.spec)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
@@ -134,6 +138,9 @@ def run(config: RunConfig, contract: Contract | None = None) -> RunResult:
     try:
         client.preflight(CUSTOMERS_PATH)
         ctx = CheckContext(contract, config, client, nonce=secrets.token_hex(6))
+        if progress is not None:
+            ctx.progress = progress.line
+            progress.started(ctx)
         specs = select_checks(load_all(), config.only)
         ran, exhausted = run_checks(ctx, specs)
     finally:
