@@ -199,3 +199,9 @@ def test_demo_checks_the_reference_and_exits_0(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
     summary = json.loads(report.read_text())["summary"]
     assert summary["FAIL"] == 0 and summary["WARN"] == 0 and summary["SKIP"] == 0
+    # Where the server runs first; the throwaway live key explained once, after it is up.
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("Reference server: http://127.0.0.1:") and lines[0].endswith("/v1"), lines[:3]
+    assert lines[1].startswith("Database: /") and "billing.sqlite3 (temporary" in lines[1], lines[:3]
+    assert "throwaway live key" in lines[2], lines[:3]
+    assert proc.stdout.lower().count("live key") == 1, proc.stdout[:1000]
