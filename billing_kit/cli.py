@@ -20,7 +20,12 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "db": ("billing_kit.handlers.cli:db", "Create or upgrade the database schema."),
     "check": ("billing_kit.conformance.cli:check", "Check any server against the contract, clause by clause."),
     "demo": ("billing_kit.conformance.cli:demo", "Start the reference server, check it, print the report."),
+    "proxy": ("billing_kit.conformance.traffic.cli:proxy", "Pass real traffic to a server, judge it clause by clause."),
+    "judge": ("billing_kit.conformance.traffic.cli:judge", "Judge recorded traffic (HAR or capture) by clause."),
     "docs": ("billing_kit.docs:docs_command", "Write the API reference (HTML and Markdown) from the spec."),
+    "replay": ("billing_kit.conformance.replay:replay_command", "Resend a report's failing requests, judge again."),
+    "compare": ("billing_kit.conformance.compare:compare_command", "Compare two JSON reports, clause by clause."),
+    "badge": ("billing_kit.badge:badge_command", "Write an SVG conformance badge from a JSON report."),
 }
 
 

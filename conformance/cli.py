@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from billing_kit.conformance import options_file
+
 if TYPE_CHECKING:
     from billing_kit.conformance.config import RunConfig
     from billing_kit.conformance.demo import DemoServer
@@ -154,18 +156,25 @@ def execute(
         raise CliError(f"cannot reach {config.base_url}: {exc}") from None
     finally:
         progress.stop()
-    terminal.render(result, out, tty)
+    terminal.render(result, out, tty, json_path=reports.get("json"))
     writers = {"json": json_report.write, "junit": junit.write, "html": html.write}
     for name, path in reports.items():
         if path is not None:
             try:
-                writers[name](result, path)
+                writers[name](result, path, json_path=reports.get("json"))
             except OSError as exc:
                 raise CliError(f"cannot write {path}: {exc.strerror}") from None
     return result
 
 
-@click.command(cls=OneLineErrors)
+CHECK_EPILOG = (
+    "Exit codes: 0 no FAIL (with --strict: no WARN either; with --baseline: no new finding); "
+    "1 a FAIL (a WARN under --strict); 2 nothing could be judged, the run budget ran out, or a usage error."
+    f"\n\n{options_file.SOURCES_HELP}"
+)
+
+
+@click.command(cls=OneLineErrors, epilog=CHECK_EPILOG)
 @click.option("--base-url", metavar="URL", help="The server's base URL, API prefix included (http://host:8000/v1).")
 @click.option("--api-key", envvar="BILLING_API_KEY", metavar="KEY", help="Sandbox API key (or $BILLING_API_KEY).")
 @click.option("--live-key", envvar="BILLING_LIVE_KEY", metavar="KEY", help="Live key (or $BILLING_LIVE_KEY).")
@@ -184,6 +193,13 @@ def execute(
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report.")
 @click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Write a one-page HTML report.")
 @click.option("--only", metavar="CLAUSE,…", help="Check only these clauses.")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Accepted findings (TOML, or JSON by suffix): only findings not in it fail the run.",
+)
+@click.option("--baseline-update", is_flag=True, help="Write this run's findings to the --baseline file.")
+@options_file.config_option()
 @click.option(
     "--list",
     "list_format",
@@ -206,11 +222,35 @@ def execute(
 def check(**opts: Any) -> None:
     """Check any server against the contract, clause by clause."""
     reports = {"json": opts.pop("report_json"), "junit": opts.pop("junit"), "html": opts.pop("html")}
+    baseline_path, baseline_update = opts.pop("baseline"), opts.pop("baseline_update")
+    if baseline_update and baseline_path is None:
+        raise CliError("--baseline-update needs --baseline FILE")
     config = build_config(**opts)
     result = execute(config, reports)
     if result.budget_exhausted:
         raise CliError(f"the run budget of {config.max_time:g} s ran out; the report is partial")
+    if baseline_path is not None:
+        sys.exit(_apply_baseline(result, baseline_path, baseline_update))
     sys.exit(result.exit_code)
+
+
+def _apply_baseline(result: RunResult, path: Path, update: bool) -> int:
+    from billing_kit.conformance import baseline
+
+    try:
+        accepted = baseline.load(path)
+        outcome = baseline.compare(result, accepted)
+        if update:
+            baseline.write(path, baseline.updated(result, accepted))
+    except baseline.BaselineError as exc:
+        raise CliError(str(exc)) from None
+    baseline.print_outcome(outcome, path, sys.stdout, wrote=update)
+    if update:
+        outcome = baseline.compare(result, baseline.load(path))
+    return outcome.exit_code(result)
+
+
+options_file.add_environment(check)
 
 
 @click.command(cls=OneLineErrors)

@@ -75,7 +75,7 @@ def test_a_fail_fails_its_test_only(reference_server: ReferenceServer, tmp_path:
     )
     assert proc.returncode == 1, proc.stdout[-3000:]
     assert "1 failed, 1 passed" in proc.stdout
-    assert "FAIL REQ-LEN-1" in proc.stdout and "name: ascii x101 accepted" in proc.stdout
+    assert "FAIL REQ-LEN-1" in proc.stdout and "name: 101 × U+0061 (ASCII) accepted" in proc.stdout
 
 
 def test_a_missing_key_is_one_usage_error(reference_server: ReferenceServer, tmp_path: Path) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,55 +22,23 @@ from billing_kit.conformance.clauses import clauses_for_field
 from billing_kit.conformance.contract import load_contract
 from billing_kit.docs import docs_command
 from billing_kit.docs.render import HTML_NAME
+from tests.support import browser as browser_support
+from tests.support.browser import WIDE, chromium, console_errors, open_logged, requested_urls, screenshot
 from tests.support.procs import ROOT
 from tests.support.reference import ReferenceServer
-from tests.support.tools import require
 
 pytestmark = pytest.mark.browser
 
 CONTRACT = load_contract()
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 ARTIFACTS = ROOT / "artifacts" / "docs"
 README_SCREENSHOT = ROOT / "docs" / "screenshot.png"
-FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
-WIDE = (1440, 1000)
 README_HEIGHT = 1850  # down to the first request fields, their limits and clause badges
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
-    if missing:
-        for path in missing:
-            require(path)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    options.add_argument(f"--user-data-dir={profile}")
-    options.add_argument(f"--window-size={WIDE[0]},{WIDE[1]}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    # Leave the start page (Chromium's new-tab page loads chrome:// resources) before any log is read.
-    driver.get("about:blank")
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -83,50 +49,8 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / HTML_NAME
 
 
-def open_logged(driver: Any, url: str) -> None:
-    """Load `url` with empty console and network logs, so later reads see this page only."""
-    driver.get_log("browser")
-    driver.get_log("performance")
-    driver.set_window_size(*WIDE)
-    driver.get(url)
-
-
-def requested_urls(driver: Any) -> list[str]:
-    """Every URL the page asked for, except `data:` URLs (decoded in place, never fetched)."""
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            url = str(message["params"]["request"]["url"])
-            if not url.startswith("data:"):
-                urls.append(url)
-    return urls
-
-
-def console_errors(driver: Any) -> list[str]:
-    return [str(e["message"]) for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-
-
-def screenshot(driver: Any, path: Path, height: int | None = None) -> None:
-    """A shot of a WIDE[0]-pixel-wide viewport, `height` tall (default: the whole page)."""
-    if height is None:
-        height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    metrics = {"width": WIDE[0], "height": min(height, 16000), "deviceScaleFactor": 1, "mobile": False}
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-    try:
-        driver.save_screenshot(str(path))
-    finally:
-        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-
-
 def save_screenshots(driver: Any, name: str) -> Path:
-    """The first screen as a reader sees it, and the whole page."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    top = ARTIFACTS / f"{name}.png"
-    screenshot(driver, top, WIDE[1])
-    screenshot(driver, ARTIFACTS / f"{name}-full.png")
-    print(f"screenshots: {top} and {name}-full.png")
-    return top
+    return browser_support.save_screenshots(driver, ARTIFACTS, name)
 
 
 def text(driver: Any, css: str) -> str:

@@ -22,17 +22,36 @@ from billing_kit.conformance.cli import CliError, OneLineErrors
     help="Directory to write index.html and reference.md into (created if missing).",
 )
 @click.option("--spec", "spec", default=None, help="A spec file or URL instead of the bundled openapi.yaml.")
-def docs_command(out: Path, spec: str | None) -> None:
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A JSON report: write a statement of conformance (its verdict beside every clause and field).",
+)
+@click.option("--name", metavar="NAME", help="The implementation's name in the statement (with --report).")
+def docs_command(out: Path, spec: str | None, report: Path | None, name: str | None) -> None:
     """Write the API reference (HTML with inline CSS, and Markdown) from the spec and the clause registry."""
     from billing_kit.conformance.contract import SpecError, load_contract
     from billing_kit.docs.render import write_docs
 
+    if name is not None and report is None:
+        raise CliError("--name needs --report")
     try:
         contract = load_contract(spec)
     except SpecError as exc:
         raise CliError(str(exc)) from None
+    statement = None
+    if report is not None:
+        from billing_kit.conformance.compare import ReportError, load_report
+        from billing_kit.docs.statement import statement_of
+
+        try:
+            statement = statement_of(load_report(report), name, contract.sha256)
+        except ReportError as exc:
+            raise CliError(str(exc)) from None
+        for warning in statement.warnings:
+            click.echo(f"Warning: {warning}", err=True)
     try:
-        written = write_docs(contract, out)
+        written = write_docs(contract, out, statement)
     except SpecError as exc:
         raise CliError(f"{contract.origin}: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from billing_kit.conformance.contract import Contract
 from billing_kit.docs.highlight import curl_html, json_html
 from billing_kit.docs.model import Reference, build_reference
+from billing_kit.docs.statement import Statement
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 HTML_NAME = "index.html"
@@ -51,22 +52,26 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_html(reference: Reference) -> str:
-    return _environment().get_template("reference.html.j2").render(ref=reference)
+def render_html(reference: Reference, statement: Statement | None = None) -> str:
+    return _environment().get_template("reference.html.j2").render(ref=reference, statement=statement)
 
 
-def render_markdown(reference: Reference) -> str:
-    text = _environment().get_template("reference.md.j2").render(ref=reference)
+def render_markdown(reference: Reference, statement: Statement | None = None) -> str:
+    text = _environment().get_template("reference.md.j2").render(ref=reference, statement=statement)
     # Optional template blocks leave runs of blank lines; Markdown needs at most one.
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def write_docs(contract: Contract, out: Path) -> list[Path]:
-    """Write `index.html` and `reference.md` into `out` (created if missing); return their paths."""
+def write_docs(contract: Contract, out: Path, statement: Statement | None = None) -> list[Path]:
+    """Write `index.html` and `reference.md` into `out` (created if missing); return their paths.
+
+    With a statement (`docs --report`), the pages carry the implementation's verdicts.
+    """
     reference = build_reference(contract)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in ((HTML_NAME, render_html(reference)), (MARKDOWN_NAME, render_markdown(reference))):
+    pages = ((HTML_NAME, render_html(reference, statement)), (MARKDOWN_NAME, render_markdown(reference, statement)))
+    for name, text in pages:
         path = out / name
         path.write_text(text, encoding="utf-8")
         written.append(path)

@@ -21,5 +21,6 @@ def render(result: RunResult) -> str:
     return json.dumps(build_document(result), indent=2, ensure_ascii=False) + "\n"
 
 
-def write(result: RunResult, path: Path) -> None:
+def write(result: RunResult, path: Path, json_path: Path | None = None) -> None:
+    """`json_path` is accepted like the other writers' (this file is the JSON report)."""
     path.write_text(render(result), encoding="utf-8")

@@ -1,11 +1,30 @@
-"""The terminal report: a rich table by clause on a tty, plain lines otherwise."""
+"""The terminal report: a rich table by clause on a tty, plain lines otherwise.
+
+One short line per clause: verdict, clause, level, title and the evidence ledger
+(`48/48 judged`); FAIL/WARN add their confirmation (`reproduced 2/2`, `FLAKY 0/2`),
+SKIP its reason. Under a FAIL/WARN: the first violation with Expected, Actual, the
+server's answer and a reproduction.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import IO
 
 from billing_kit.conformance.model import ClauseVerdict, RunResult, Verdict
-from billing_kit.conformance.reports import first_reproduction
+from billing_kit.conformance.reports import (
+    answer_beside,
+    confirmation_label,
+    confirmation_of,
+    first_reproduction,
+    flaky_count,
+    labelled_attempts,
+    ledger,
+    more_hint,
+    server_answer,
+    verdict_flaky,
+)
+from billing_kit.conformance.reports.names import readable_message
 
 STYLES = {
     Verdict.PASS: "green",
@@ -15,84 +34,158 @@ STYLES = {
     Verdict.SKIP: "dim",
 }
 CREATED_LISTED = 10
+NOTES_LISTED = 3
+TITLE_WIDTH = 56
 
 
-def detail_lines(verdict: ClauseVerdict) -> list[str]:
-    """What a person needs under a FAIL/WARN: the first violation, expected vs actual, reproduction."""
+def status_text(verdict: ClauseVerdict) -> str:
+    """What stands after the title on the clause's line: the ledger, the confirmation, a SKIP's reason."""
+    parts = [ledger(verdict.coverage)]
+    first = confirmation_of(verdict)
+    if first is not None and verdict.verdict is not Verdict.PASS:
+        parts.append(confirmation_label(first))
+    if verdict.verdict is Verdict.SKIP:
+        parts.append(verdict.note or verdict.coverage.note or "not judged")
+    return " · ".join(p for p in parts if p)
+
+
+def attempt_line(verdict: ClauseVerdict) -> str | None:
+    """Every attempt's answer, for a FLAKY finding (the first sighting and each confirmation)."""
+    first = confirmation_of(verdict)
+    if first is None or not first.flaky:
+        return None
+    attempts = labelled_attempts(first)
+    if not attempts:
+        return None
+    return "Attempts: " + " | ".join(f"{label}: {server_answer(e)}" for label, e in attempts)
+
+
+def detail_lines(verdict: ClauseVerdict, json_path: Path | None = None) -> list[str]:
+    """What a person needs under a FAIL/WARN: the first violation, expected vs actual, the answer, a reproduction."""
     lines: list[str] = []
     if verdict.verdict in (Verdict.FAIL, Verdict.WARN) or (verdict.verdict is Verdict.INFO and verdict.violations):
         first = verdict.violations[0]
-        more = len(verdict.violations) - 1
-        lines.append(first.message + (f" (+{more} more)" if more > 0 else ""))
+        lines.append(readable_message(first))
         if first.expected is not None or first.actual is not None:
             lines.append(f"Expected: {first.expected}")
             lines.append(f"Actual:   {first.actual}")
+        answer = answer_beside(first)
+        if answer:
+            lines.append(f"Server:   {answer}")
+        attempts = attempt_line(verdict)
+        if attempts:
+            lines.append(attempts)
         reproduce = first_reproduction(verdict)
         if reproduce:
             lines.append(f"Reproduce: {reproduce}")
+        more = len(verdict.violations) - 1
+        if more > 0:
+            lines.append(more_hint(more, json_path, "more violations" if more > 1 else "more violation"))
     elif verdict.verdict is Verdict.INFO:
-        notes = [f.message for f in verdict.findings if f.kind == "note"]
-        lines.extend(notes[:3])
-        if len(notes) > 3:
-            lines.append(f"(+{len(notes) - 3} more in the JSON report)")
-    elif verdict.verdict is Verdict.SKIP and verdict.note:
-        lines.append(verdict.note)
+        notes = [readable_message(f) for f in verdict.findings if f.kind == "note"]
+        lines.extend(notes[:NOTES_LISTED])
+        if len(notes) > NOTES_LISTED:
+            lines.append(more_hint(len(notes) - NOTES_LISTED, json_path))
+    elif verdict.verdict is Verdict.SKIP and verdict.coverage.note and verdict.note:
+        lines.append(verdict.coverage.note)
     return lines
 
 
 def summary_line(result: RunResult) -> str:
-    counts = ", ".join(f"{result.count(v)} {v.value}" for v in Verdict)
-    return f"{counts} - {result.requests_sent} requests in {result.duration:.1f} s, seed {result.seed}" + (
+    flaky = flaky_count(result)
+    counts = []
+    for v in Verdict:
+        text = f"{result.count(v)} {v.value}"
+        flaky_here = sum(1 for x in result.verdicts if x.verdict is v and verdict_flaky(x)) if flaky else 0
+        counts.append(text + (f" ({flaky_here} FLAKY)" if flaky_here else ""))
+    return f"{', '.join(counts)} - {result.requests_sent} requests in {result.duration:.1f} s, seed {result.seed}" + (
         " (strict)" if result.strict else ""
     )
 
 
-def created_lines(result: RunResult) -> list[str]:
+def created_lines(result: RunResult, json_path: Path | None = None) -> list[str]:
     if not result.created:
         return ["Created no customers."]
     ids = ", ".join(c.id for c in result.created[:CREATED_LISTED])
-    more = (
-        f" and {len(result.created) - CREATED_LISTED} more (all in --report-json)"
-        if len(result.created) > CREATED_LISTED
-        else ""
-    )
-    return [f"Created {len(result.created)} customers, tagged metadata.conformance_run = {result.nonce!r}: {ids}{more}"]
+    more = len(result.created) - CREATED_LISTED
+    tail = f" {more_hint(more, json_path)}" if more > 0 else ""
+    return [f"Created {len(result.created)} customers, tagged metadata.conformance_run = {result.nonce!r}: {ids}{tail}"]
 
 
-def render_plain(result: RunResult, out: IO[str]) -> None:
-    for verdict in result.verdicts:
-        out.write(f"{verdict.verdict.value:<4}  {verdict.clause:<14} {verdict.level:<6}  {verdict.title}\n")
-        for line in detail_lines(verdict):
-            out.write(f"        {line}\n")
-    for line in created_lines(result):
-        out.write(line + "\n")
+def warning_lines(result: RunResult) -> list[str]:
+    """What makes the run partial or untrustworthy, said before the table and again after it."""
+    lines = []
+    if result.stopped:
+        lines.append(f"The run stopped early: {result.stopped}. Clauses without judged answers are SKIP.")
     if result.budget_exhausted:
-        out.write("The run budget (--max-time) ran out: this report is partial.\n")
+        lines.append("The run budget (--max-time) ran out: this report is partial.")
+    for error in result.internal_errors:
+        lines.append(f"Internal error in the suite (not the server's fault): {error}")
+    return lines
+
+
+def _title_width(result: RunResult) -> int:
+    return min(TITLE_WIDTH, max((len(v.title) for v in result.verdicts), default=0))
+
+
+def render_plain(result: RunResult, out: IO[str], json_path: Path | None = None) -> None:
+    for line in warning_lines(result):
+        out.write(line + "\n")
+    width = _title_width(result)
+    for verdict in result.verdicts:
+        status = status_text(verdict)
+        head = f"{verdict.verdict.value:<4}  {verdict.clause:<14} {verdict.level:<6}  "
+        head += f"{verdict.title:<{width}}  {status}" if status else verdict.title
+        out.write(head.rstrip() + "\n")
+        for line in detail_lines(verdict, json_path):
+            out.write(f"        {line}\n")
+    for line in created_lines(result, json_path):
+        out.write(line + "\n")
+    for line in warning_lines(result):
+        out.write(line + "\n")
     out.write(summary_line(result) + "\n")
 
 
-def render_rich(result: RunResult, out: IO[str]) -> None:
+def render_rich(result: RunResult, out: IO[str], json_path: Path | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     console = Console(file=out, highlight=False)
+    for line in warning_lines(result):
+        console.print(f"[bold red]{escape(line)}[/bold red]")
     table = Table(title=f"Conformance of {escape(result.base_url)}", show_lines=False)
-    table.add_column("Verdict")
-    table.add_column("Clause")
-    table.add_column("Level")
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Clause", no_wrap=True)
+    table.add_column("Level", no_wrap=True)
+    table.add_column("Judged", min_width=12, max_width=16)
     table.add_column("Title / evidence", overflow="fold")
     for verdict in result.verdicts:
-        lines = [escape(verdict.title)] + [f"[dim]{escape(line)}[/dim]" for line in detail_lines(verdict)]
+        details = detail_lines(verdict, json_path)
+        if verdict.verdict is Verdict.SKIP:
+            details.insert(0, verdict.note or verdict.coverage.note or "not judged")
+        lines = [escape(verdict.title)] + [f"[dim]{escape(line)}[/dim]" for line in details]
         style = STYLES[verdict.verdict]
-        table.add_row(f"[{style}]{verdict.verdict.value}[/{style}]", verdict.clause, verdict.level, "\n".join(lines))
+        judged = [escape(ledger(verdict.coverage)).replace(" (", "\n(")]
+        first = confirmation_of(verdict)
+        if first is not None and verdict.verdict is not Verdict.PASS:
+            label = escape(confirmation_label(first))
+            judged.append(f"[bold magenta]{label}[/bold magenta]" if first.flaky else label)
+        table.add_row(
+            f"[{style}]{verdict.verdict.value}[/{style}]",
+            verdict.clause,
+            verdict.level,
+            "\n".join(j for j in judged if j),
+            "\n".join(lines),
+        )
     console.print(table)
-    for line in created_lines(result):
+    for line in created_lines(result, json_path):
         console.print(escape(line))
-    if result.budget_exhausted:
-        console.print("[bold red]The run budget (--max-time) ran out: this report is partial.[/bold red]")
+    for line in warning_lines(result):
+        console.print(f"[bold red]{escape(line)}[/bold red]")
     console.print(escape(summary_line(result)))
 
 
-def render(result: RunResult, out: IO[str], tty: bool) -> None:
-    (render_rich if tty else render_plain)(result, out)
+def render(result: RunResult, out: IO[str], tty: bool, json_path: Path | None = None) -> None:
+    """`json_path`: the JSON report this run writes, if any (where a cut list's rest can be read)."""
+    (render_rich if tty else render_plain)(result, out, json_path)

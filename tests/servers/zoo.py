@@ -48,7 +48,7 @@ class App:
         from billing_kit.conformance.contract import load_contract
 
         contract = load_contract(args.spec)
-        defects = frozenset([args.defect] if args.defect else [])
+        defects = frozenset(args.defect or [])
         self.rules = Rules(
             fields=tuple(contract.request_fields),
             required=tuple(contract.required_request_fields),
@@ -427,7 +427,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keys", required=True, help="comma-separated API keys, each optionally KEY=ORG")
     parser.add_argument("--org", default="org_zoo1", help="the organisation of keys given without one")
     parser.add_argument("--may", choices=(LENIENT, STRICT), default=STRICT)
-    parser.add_argument("--defect", choices=defect_names("python"), default=None)
+    # Repeatable: tests of baselines combine two defects in one server.
+    parser.add_argument("--defect", choices=defect_names("python"), action="append", default=None)
     parser.add_argument("--spec", default=None, help="the spec whose limits and prefixes to use")
     parser.add_argument("--throttle", type=int, default=0, help="answer every Nth request 429 with Retry-After: 1")
     return parser.parse_args(argv)
@@ -436,7 +437,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     server = ZooServer((args.host, args.port), App(args))
-    print(f"zoo ({args.may}, defect: {args.defect or 'none'}) on http://{args.host}:{args.port}", flush=True)
+    print(
+        f"zoo ({args.may}, defect: {', '.join(args.defect or []) or 'none'}) on http://{args.host}:{args.port}",
+        flush=True,
+    )
     try:
         server.serve_forever(poll_interval=0.1)
     except KeyboardInterrupt:

@@ -1,0 +1,82 @@
+"""`billing-kit badge REPORT.json -o badge.svg`: a small static SVG, "conformance | 32/32 MUST".
+
+Green when every MUST clause passed, red when one failed, amber when none failed
+but some were skipped (SKIP). The counts come from the report's verdicts; the
+total is the MUST clauses the report lists (a run with --only lists fewer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import click
+
+from billing_kit.conformance.cli import CliError, OneLineErrors
+
+GREEN, RED, AMBER, GREY = "#2e8540", "#c9302c", "#b7791f", "#555"
+LABEL = "conformance"
+CHAR_WIDTH = 7.0  # px per character of 11 px Verdana, close enough for ASCII
+PADDING = 10
+
+
+@dataclass(frozen=True)
+class Badge:
+    label: str
+    message: str
+    color: str
+    passed: int
+    total: int
+    failed: int
+
+
+def badge_of(report: dict[str, Any]) -> Badge:
+    musts = [v for v in report["verdicts"] if v.get("level") == "MUST"]
+    passed = sum(1 for v in musts if v.get("verdict") == "PASS")
+    failed = sum(1 for v in musts if v.get("verdict") == "FAIL")
+    color = RED if failed else GREEN if musts and passed == len(musts) else AMBER
+    return Badge(LABEL, f"{passed}/{len(musts)} MUST", color, passed, len(musts), failed)
+
+
+def _width(text: str) -> int:
+    return int(len(text) * CHAR_WIDTH + 2 * PADDING)
+
+
+def render_svg(badge: Badge) -> str:
+    left, right = _width(badge.label), _width(badge.message)
+    total = left + right
+    title = escape(f"{badge.label}: {badge.message}" + (f", {badge.failed} failing" if badge.failed else ""))
+    label, message = escape(badge.label), escape(badge.message)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" aria-label="{title}">'
+        f"<title>{title}</title>"
+        '<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/>'
+        '<stop offset="1" stop-opacity=".1"/></linearGradient>'
+        f'<clipPath id="r"><rect width="{total}" height="20" rx="3" fill="#fff"/></clipPath>'
+        f'<g clip-path="url(#r)"><rect width="{left}" height="20" fill="{GREY}"/>'
+        f'<rect class="message" x="{left}" width="{right}" height="20" fill="{badge.color}"/>'
+        f'<rect width="{total}" height="20" fill="url(#s)"/></g>'
+        '<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">'
+        f'<text class="label" x="{left / 2:g}" y="14">{label}</text>'
+        f'<text class="message" x="{left + right / 2:g}" y="14">{message}</text></g></svg>\n'
+    )
+
+
+@click.command(cls=OneLineErrors)
+@click.argument("report", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The SVG file.")
+def badge_command(report: Path, output: Path) -> None:
+    """Write an SVG badge from a JSON report: "conformance | 32/32 MUST", green, or red when a MUST fails."""
+    from billing_kit.conformance.compare import ReportError, load_report
+
+    try:
+        badge = badge_of(load_report(report))
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        output.write_text(render_svg(badge), encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"{output}: {badge.label} | {badge.message}")

@@ -1,0 +1,74 @@
+"""A statement of conformance: the reference with one implementation's verdicts beside it.
+
+`billing-kit docs --report REPORT.json --name NAME` renders the same pages as
+`billing-kit docs`, plus a header (implementation, spec sha256, tool version,
+seed, date, counts) and a verdict beside every clause and every field (a
+field's verdict is the worst of its clauses'). Only the report's `verdicts`
+(clause, verdict), `spec.sha256`, `tool`, `seed` and `started_at` are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Worst first: a field shows the worst verdict of its clauses.
+SEVERITY = {"FAIL": 5, "WARN": 4, "SKIP": 3, "NOT RUN": 2, "INFO": 1, "PASS": 0}
+NOT_RUN = "NOT RUN"
+
+
+@dataclass(frozen=True)
+class Statement:
+    name: str
+    spec_sha256: str
+    tool_version: str
+    seed: str
+    date: str
+    target: str
+    verdicts: dict[str, str]
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def verdict(self, clause_id: str) -> str:
+        return self.verdicts.get(clause_id, NOT_RUN)
+
+    def worst(self, clauses: Iterable[Any]) -> str | None:
+        """The worst verdict of these clauses (objects with `.id`), None when there are none."""
+        found = [self.verdict(c.id) for c in clauses]
+        return max(found, key=lambda v: SEVERITY.get(v, 0)) if found else None
+
+    @property
+    def must_line(self) -> str:
+        return f"{self.counts.get('must_passed', 0)}/{self.counts.get('must', 0)} MUST clauses pass"
+
+
+def statement_of(report: dict[str, Any], name: str | None, contract_sha256: str) -> Statement:
+    spec = report.get("spec") if isinstance(report.get("spec"), dict) else {}
+    tool = report.get("tool") if isinstance(report.get("tool"), dict) else {}
+    target = report.get("target") if isinstance(report.get("target"), dict) else {}
+    assert isinstance(spec, dict) and isinstance(tool, dict) and isinstance(target, dict)
+    verdicts = {str(v["clause"]): str(v.get("verdict", "SKIP")) for v in report["verdicts"]}
+    musts = [v for v in report["verdicts"] if v.get("level") == "MUST"]
+    counts = {k: sum(1 for v in verdicts.values() if v == k) for k in ("PASS", "FAIL", "WARN", "INFO", "SKIP")}
+    counts["must"] = len(musts)
+    counts["must_passed"] = sum(1 for v in musts if v.get("verdict") == "PASS")
+    sha = str(spec.get("sha256", ""))
+    warnings = []
+    if sha and sha != contract_sha256:
+        warnings.append(
+            f"The report was made against a spec with sha256 {sha[:12]}, not the one documented here "
+            f"({contract_sha256[:12]})."
+        )
+    target_url = str(target.get("base_url", ""))
+    return Statement(
+        name=name or target_url or "this implementation",
+        spec_sha256=sha or "unknown",
+        tool_version=str(tool.get("billing-kit", "unknown")),
+        seed=str(report.get("seed", "unknown")),
+        date=str(report.get("started_at", "unknown")),
+        target=target_url,
+        verdicts=verdicts,
+        counts=counts,
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,105 @@
+"""The one place the traffic judge calls the suite's judging code (no rule is copied here).
+
+    expectation(...)        generic_judge.judge_request: what a request breaks (client side)
+    judge_answer(...)       generic.GenericRun.judge: the answer against that expectation
+    created_problems(...)   response.judge_created: every RES-* problem of one 201
+    problem_issues(...)     problems.problem_issues: ERR-3 on one error answer
+    server_error(...)       errors._server_error: ERR-2 on one exchange
+    judge_refusal(...)      auth._judge_refusal: AUTH-2/AUTH-3 on one refusal
+    CONFLICT_STATUSES       idempotency.CONFLICT_STATUSES: what IDEM-2 accepts
+
+The suite's checks report through a `CheckContext`; `TrafficContext` is that
+context without a client: it only collects the findings the judging code makes.
+When the checks' interfaces change, this module is the one to re-point.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from billing_kit.conformance.checks import auth, errors, generic, generic_judge, idempotency, problems, response
+from billing_kit.conformance.checks.generic_judge import AuthKind, Expectation
+from billing_kit.conformance.config import RunConfig
+from billing_kit.conformance.context import CheckContext
+from billing_kit.conformance.contract import Contract
+from billing_kit.conformance.http import Client
+from billing_kit.conformance.model import Exchange, Finding
+from billing_kit.conformance.redact import Redactor
+
+__all__ = ["CONFLICT_STATUSES", "AuthKind", "Expectation", "TrafficContext"]
+
+# IDEM-2: the statuses a conflicting retry may get.
+CONFLICT_STATUSES: tuple[int, ...] = idempotency.CONFLICT_STATUSES
+
+
+class _NoClient:
+    """What the judging code reads of a client: only its redactor (for AUTH-3's echo test)."""
+
+    def __init__(self) -> None:
+        self.redactor = Redactor([])
+
+
+class TrafficContext(CheckContext):
+    """A CheckContext that sends nothing: the judging code's findings land in `findings`."""
+
+    def __init__(self, contract: Contract, config: RunConfig) -> None:  # no super().__init__: there is no client
+        self.contract = contract
+        self.config = config
+        self.client = cast(Client, _NoClient())
+        self.nonce = ""
+        self.findings: list[Finding] = []
+        self.log: list[Exchange] = []
+        self.created = []
+        self.current = None
+        self.live_requests = 0
+        self._created_ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def reproduction(self, clause: str, exchange: Exchange | None) -> str:
+        return ""  # set later from the redacted evidence (traffic has no seed to rerun)
+
+    def take(self) -> list[Finding]:
+        found, self.findings = self.findings, []
+        return found
+
+
+@dataclass(frozen=True)
+class _Method:
+    """What GenericRun.judge reads of a planned case: its method."""
+
+    method: str
+
+
+def expectation(
+    contract: Contract, content_type: str | None, body: bytes | None, kind: AuthKind, idempotency_key: str | None
+) -> Expectation:
+    return generic_judge.judge_request(
+        contract, content_type=content_type, body=body, auth=kind, idempotency_key=idempotency_key
+    )
+
+
+def judge_answer(ctx: TrafficContext, method: str, exchange: Exchange, found: Expectation, sent: Any) -> None:
+    run = generic.GenericRun(ctx)
+    run.judge(cast(generic.Planned, _Method(method)), exchange, found, sent)
+    run.flush()
+
+
+def created_problems(
+    ctx: TrafficContext, exchange: Exchange, sent: dict[str, Any], key_env: str | None
+) -> Iterator[response.Problem]:
+    return response.judge_created(ctx, exchange, sent, key_env)
+
+
+def problem_issues(exchange: Exchange) -> Iterator[tuple[str, str, str]]:
+    return problems.problem_issues(exchange)
+
+
+def server_error(exchange: Exchange) -> str | None:
+    return errors._server_error(exchange)
+
+
+def judge_refusal(ctx: TrafficContext, case: str, exchange: Exchange, may_400: bool, token: str | None) -> None:
+    auth._judge_refusal(ctx, case, exchange, may_400, token)

@@ -1,0 +1,422 @@
+"""One exchange of real traffic -> findings, each blamed on the client or the server.
+
+    client  what the request breaks (generic_judge.judge_request): a MUST of REQ-*
+            or AUTH-* is the client's FAIL, a SHOULD its WARN; a key in the query string
+    server  what the answer breaks: the answer against the request's expectation
+            (GenericRun.judge), every RES-* of a 201 (response.judge_created), ERR-3 of
+            a 4xx, ERR-2 of a 5xx or no answer, AUTH-3 of a 401
+    across  RES-ID-2 over every id seen, RES-ORG-1 per key, IDEM-1/2/4 per
+            (key, Idempotency-Key)
+
+State stays compact over any number of exchanges: keys, ids and bodies are kept
+as 64-bit hashes, idempotency records in a bounded LRU. The judging code lives in
+the suite's checks and is reached through `adapter` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from billing_kit.conformance.config import RunConfig
+from billing_kit.conformance.context import API, describe
+from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
+from billing_kit.conformance.model import Exchange, Finding, RecordedRequest, RecordedResponse
+from billing_kit.conformance.redact import mask_key
+from billing_kit.conformance.reproduce import curl_command
+from billing_kit.conformance.traffic import adapter
+from billing_kit.conformance.traffic.record import CLIENT_LEFT, UPSTREAM_DOWN, Seen, to_exchange
+
+CLIENT, SERVER = "client", "server"
+EVIDENCE_BODY = 8 << 10  # bytes of a body kept in a finding's evidence
+IDEM_RECORDS = 50_000  # idempotency records kept (oldest dropped first)
+PSEUDONYM = "~"  # a capture's key stand-in: `sk_test_...abcd~<hash>`
+ELLIPSIS = "..."
+RES_CLAUSES = ("RES-1", "RES-ID-1", "RES-ECHO-1", "RES-ENV-1", "RES-TIME-1", "RES-TIME-2", "RES-ORG-1", "AUTH-1")
+SKIPPED_METHODS = frozenset({"OPTIONS", "HEAD", "CONNECT", "QUERY"})
+_BEARER = re.compile(r"Bearer ([!-~]+)", re.ASCII)
+
+
+def digest(value: str | bytes) -> int:
+    raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big")
+
+
+def pseudonym(token: str) -> str:
+    """What a capture keeps of a key: its mask and a hash (ASCII, so it is still a Bearer token)."""
+    masked = mask_key(token).replace("…", ELLIPSIS)
+    return f"{masked}{PSEUDONYM}{hashlib.sha256(token.encode()).hexdigest()[:12]}"
+
+
+def shown(token: str) -> str:
+    """A key as reports show it: `sk_test_…abcd` (a capture's pseudonym shown the same way)."""
+    head, sep, _ = token.partition(PSEUDONYM)
+    if sep and ELLIPSIS in head:
+        return head.replace(ELLIPSIS, "…")
+    return mask_key(token)
+
+
+@dataclass
+class Judged:
+    """One exchange's findings and the clauses it exercised."""
+
+    findings: list[Finding]
+    clauses: set[str]
+
+
+@dataclass(slots=True)
+class _Idem:
+    body: int
+    status: int
+    customer: int | None
+
+
+class TrafficJudge:
+    def __init__(self, contract: Contract, origin: str = "", clock_skew: float | None = None) -> None:
+        self.contract = contract
+        self.origin = origin
+        config = RunConfig(base_url=origin or "http://traffic")
+        if clock_skew is not None:
+            config = replace(config, clock_skew=clock_skew)
+        self.ctx = adapter.TrafficContext(contract, config)
+        self.prefixes = tuple(contract.key_prefixes)
+        self.known_keys: set[int] = set()
+        self.ids: set[int] = set()
+        self.orgs: dict[int, int] = {}
+        self.idem: OrderedDict[tuple[int, int], _Idem] = OrderedDict()
+        self.idem_owner: OrderedDict[int, tuple[int, int | None]] = OrderedDict()
+        self.exercised: Counter[str] = Counter()
+        self.exchanges = 0
+        self.skipped: Counter[str] = Counter()
+        self._said: set[tuple[str, str | None, str | None]] = set()
+
+    # -- keys -----------------------------------------------------------------
+    def token(self, seen: Seen) -> str | None:
+        header = seen.header("authorization")
+        match = _BEARER.fullmatch(header) if header is not None else None
+        if match and match.group(1).startswith(self.prefixes):
+            return match.group(1)
+        return None
+
+    def query_keys(self, seen: Seen) -> list[str]:
+        return [v for part in seen.query.split("&") if (v := part.partition("=")[2]).startswith(self.prefixes)]
+
+    # -- the whole exchange ---------------------------------------------------
+    def judge(self, seen: Seen) -> Judged:
+        self.exchanges += 1
+        if not seen.path.rstrip("/").endswith(CUSTOMERS_PATH):
+            self.skipped["outside the contract's path"] += 1
+            return Judged([], set())
+        self._said = set()
+        token = self.token(seen)
+        exchange = to_exchange(seen, self.origin, API if token is not None else None)
+        found: list[Finding] = []
+        clauses: set[str] = set()
+        if seen.response is None:
+            found += self._no_answer(seen, exchange, clauses)
+        elif seen.method.upper() != "POST":
+            if seen.method.upper() in SKIPPED_METHODS:
+                self.skipped["OPTIONS, HEAD, CONNECT or QUERY (not judged)"] += 1
+                return Judged([], set())
+            clauses |= {"ERR-2", "ERR-4"}
+            found += self._server(
+                lambda: adapter.judge_answer(self.ctx, seen.method, exchange, adapter.Expectation(), None)
+            )
+            found += self._server_error(exchange)
+        elif not seen.complete and seen.announced_size <= self.contract.body_bytes_limit:
+            self.skipped["the client did not finish its request"] += 1
+            return Judged([], set())
+        else:
+            found += self._post(seen, exchange, token, clauses)
+        for finding in found:
+            finding.exchange = self.evidence(seen, finding.exchange or exchange, token)
+            if finding.kind == "violation" and finding.exchange.request.body_size <= EVIDENCE_BODY:
+                finding.reproduce = curl_command(finding.exchange.request)
+        self.exercised.update(clauses)
+        return Judged(found, clauses)
+
+    def _server(self, judge: Callable[[], Any]) -> list[Finding]:
+        judge()
+        found = []
+        for finding in self.ctx.take():
+            # Two judging functions may say the same thing of one answer (a valid create not 201).
+            same = (finding.clause, finding.expected, finding.actual)
+            if finding.kind != "violation" or same not in self._said:
+                self._said.add(same)
+                finding.check = SERVER
+                found.append(finding)
+        return found
+
+    def _no_answer(self, seen: Seen, exchange: Exchange, clauses: set[str]) -> list[Finding]:
+        if seen.error == UPSTREAM_DOWN:
+            message = f"{UPSTREAM_DOWN}: the proxy answered 502"
+            return [Finding("ERR-2", "note", message, check=SERVER, exchange=exchange)]
+        if not seen.complete or seen.error == CLIENT_LEFT:
+            self.skipped["the client went away before an answer"] += 1
+            return []
+        clauses.add("ERR-2")
+        return self._server_error(exchange)
+
+    def _server_error(self, exchange: Exchange) -> list[Finding]:
+        why = adapter.server_error(exchange)
+        if why is None:
+            return []
+        return [
+            Finding(
+                "ERR-2", "violation", why, check=SERVER, expected="a 2xx or 4xx answer within the timeout",
+                actual=why, exchange=exchange,
+            )
+        ]  # fmt: skip
+
+    def _post(self, seen: Seen, exchange: Exchange, token: str | None, clauses: set[str]) -> list[Finding]:
+        assert seen.response is not None
+        status = seen.response.status
+        kind: adapter.AuthKind = "missing" if seen.header("authorization") is None else "invalid"
+        key = digest(token) if token is not None else None
+        if key is not None:
+            if 200 <= status < 300:
+                self.known_keys.add(key)
+            kind = "valid" if key in self.known_keys or status != 401 else "invalid"
+        if kind != "valid":
+            exchange.request.key_ref = None
+        idem = seen.header("idempotency-key")
+        if seen.announced_size > self.contract.body_bytes_limit:
+            expected = adapter.Expectation()
+            if kind != "valid":
+                expected.add("AUTH-2", "must", "no usable key", statuses=(400, 401))
+            limit = self.contract.body_bytes_limit
+            expected.add(
+                "REQ-BODY-2", "should", "a body over the limit", f"{seen.announced_size} > {limit} bytes", (413,)
+            )
+        else:
+            expected = adapter.expectation(
+                self.contract, seen.header("content-type"), exchange.request.body, kind, idem
+            )
+        exchange.sent = expected.value
+        found = self._client(seen, expected, exchange)
+        clauses.add("ERR-2")
+        found += self._server_error(exchange)
+        if status >= 500:
+            return found
+        clauses.update(b.clause for b in expected.breaks)
+        if any(b.strength == "must" for b in expected.breaks):
+            clauses.add("ERR-1")
+        if expected.must_accept:
+            clauses.update(RES_CLAUSES)
+            clauses.update(self._accept_clauses(expected.value))
+        if expected.nul_fields:
+            clauses.add("REQ-TEXT-1")
+        sent = expected.value if isinstance(expected.value, dict) else {}
+        created = exchange.created and isinstance(exchange.json_body(), dict)
+        prior = self.idem.get((key, digest(idem))) if key is not None and idem is not None else None
+        if prior is not None and not exchange.created:
+            # A retry's refusal (409 in progress, 409/422 for another body) is judged under IDEM, not as a create.
+            found += self._retry_refused(exchange, prior, digest(bytes(seen.body)), expected, clauses)
+        else:
+            found += self._server(lambda: adapter.judge_answer(self.ctx, "POST", exchange, expected, sent))
+        if created and not expected.breaks:
+            env = self.contract.environment_of_key(token) if token else None
+            found += self._server(lambda: self._report_created(exchange, sent, env))
+        if created:
+            found += self._across(exchange, key, idem, seen, clauses)
+        if 400 <= status < 500:
+            clauses.add("ERR-3")
+            found += self._server(lambda: self._report_problems(exchange))
+        if status == 401:
+            clauses.update({"AUTH-2", "AUTH-3"})
+            found += self._server(lambda: adapter.judge_refusal(self.ctx, "a refused request", exchange, False, token))
+        elif kind != "valid":
+            clauses.add("AUTH-2")
+        return found
+
+    @staticmethod
+    def _accept_clauses(value: Any) -> set[str]:
+        out = {"REQ-EMAIL-2"}
+        if isinstance(value, dict):
+            if "name" in value or "external_id" in value:
+                out.add("REQ-LEN-1")
+            if "metadata" in value:
+                out.add("REQ-META-1")
+        return out
+
+    def _client(self, seen: Seen, expected: adapter.Expectation, exchange: Exchange) -> list[Finding]:
+        found = [
+            Finding(
+                brk.clause, "violation", f"the client sent {brk.reason}", check=CLIENT,
+                expected="a request within the contract", actual=brk.reason, exchange=exchange,
+            )
+            for brk in expected.breaks
+        ]  # fmt: skip
+        if self.query_keys(seen):
+            found.append(
+                Finding(
+                    "AUTH-1", "violation", "the client sent its key in the query string", check=CLIENT,
+                    expected="Authorization: Bearer <key>", actual="the key in the URL's query", exchange=exchange,
+                )
+            )  # fmt: skip
+        return found
+
+    def _report_created(self, exchange: Exchange, sent: dict[str, Any], env: str | None) -> None:
+        for clause, message, expected, actual in adapter.created_problems(self.ctx, exchange, sent, env):
+            self.ctx.violation(clause, message, expected=expected, actual=actual, exchange=exchange)
+
+    def _report_problems(self, exchange: Exchange) -> None:
+        for rule, expected, actual in adapter.problem_issues(exchange):
+            self.ctx.violation("ERR-3", rule, expected=expected, actual=actual, exchange=exchange)
+
+    # -- across exchanges -----------------------------------------------------
+    def _retry_refused(
+        self, exchange: Exchange, prior: _Idem, body: int, expected: adapter.Expectation, clauses: set[str]
+    ) -> list[Finding]:
+        status = exchange.status or 0
+        if prior.body == body:
+            clauses.add("IDEM-1")
+            if status != prior.status and status != adapter.CONFLICT_STATUSES[0]:
+                return [
+                    self._violation(
+                        "IDEM-1", "a retry with the same Idempotency-Key and body was not replayed",
+                        f"HTTP {prior.status} replayed (or 409 while the first is in progress)", describe(exchange),
+                        exchange,
+                    )
+                ]  # fmt: skip
+            return []
+        clauses.add("IDEM-2")
+        if status not in adapter.CONFLICT_STATUSES and expected.must_accept:
+            return [
+                self._violation(
+                    "IDEM-2", "the same Idempotency-Key with another body got no conflict",
+                    " or ".join(map(str, adapter.CONFLICT_STATUSES)), describe(exchange), exchange,
+                )
+            ]  # fmt: skip
+        return []
+
+    def _across(
+        self, exchange: Exchange, key: int | None, idem: str | None, seen: Seen, clauses: set[str]
+    ) -> list[Finding]:
+        body = exchange.json_body()
+        if not isinstance(body.get("id"), str):
+            return []
+        customer = digest(body["id"])
+        found: list[Finding] = []
+        replay = False
+        if idem is not None and key is not None:
+            replay, idem_found = self._idempotency(
+                exchange, key, digest(idem), digest(bytes(seen.body)), customer, clauses
+            )
+            found += idem_found
+        clauses.add("RES-ID-2")
+        if customer in self.ids and not replay:
+            found.append(
+                self._violation(
+                    "RES-ID-2", "two creates got the same id", "distinct ids", f"{body['id']} twice", exchange
+                )
+            )
+        self.ids.add(customer)
+        org = body.get("org_id")
+        if key is not None and isinstance(org, str):
+            known = self.orgs.setdefault(key, digest(org))
+            if known != digest(org):
+                found.append(
+                    self._violation(
+                        "RES-ORG-1", "customers created with the same key have different org_ids",
+                        "one org_id per key", f"org_id {org[:40]!r} differs from this key's earlier one", exchange,
+                    )
+                )  # fmt: skip
+        return found
+
+    def _idempotency(
+        self, exchange: Exchange, key: int, idem: int, body: int, customer: int, clauses: set[str]
+    ) -> tuple[bool, list[Finding]]:
+        status = exchange.status or 0
+        found: list[Finding] = []
+        prior = self.idem.get((key, idem))
+        replay = False
+        if prior is not None:
+            self.idem.move_to_end((key, idem))
+            if prior.body == body:
+                clauses.add("IDEM-1")
+                replay = prior.customer == customer
+                if not replay:
+                    found.append(
+                        self._violation(
+                            "IDEM-1", "a retry with the same Idempotency-Key and body made another customer",
+                            "the first answer replayed (same id)", f"{describe(exchange)} with a new id", exchange,
+                        )
+                    )  # fmt: skip
+            else:
+                clauses.add("IDEM-2")
+                found.append(
+                    self._violation(
+                        "IDEM-2", "the same Idempotency-Key with another body was accepted",
+                        " or ".join(map(str, adapter.CONFLICT_STATUSES)), describe(exchange), exchange,
+                    )
+                )  # fmt: skip
+        else:
+            self.idem[(key, idem)] = _Idem(body, status, customer)
+            if len(self.idem) > IDEM_RECORDS:
+                self.idem.popitem(last=False)
+        owner = self.idem_owner.get(idem)
+        if owner is None:
+            self.idem_owner[idem] = (key, customer)
+            if len(self.idem_owner) > IDEM_RECORDS:
+                self.idem_owner.popitem(last=False)
+        elif owner[0] != key:
+            clauses.add("IDEM-4")
+            if owner[1] == customer:
+                found.append(
+                    self._violation(
+                        "IDEM-4", "an Idempotency-Key sent with another API key replayed that key's customer",
+                        "an independent customer", "the other key's customer id", exchange,
+                    )
+                )  # fmt: skip
+                replay = True
+        return replay, found
+
+    @staticmethod
+    def _violation(clause: str, message: str, expected: str, actual: str, exchange: Exchange) -> Finding:
+        return Finding(clause, "violation", message, check=SERVER, expected=expected, actual=actual, exchange=exchange)
+
+    # -- evidence -------------------------------------------------------------
+    def evidence(self, seen: Seen, exchange: Exchange, token: str | None) -> Exchange:
+        """A copy fit for a report: keys masked everywhere, bodies capped."""
+        secrets = [t for t in {token, *self.query_keys(seen)} if t]
+        header = seen.header("authorization")
+        match = _BEARER.fullmatch(header) if header is not None else None
+        if match:
+            secrets.append(match.group(1))
+
+        def clean(text: str) -> str:
+            for secret in secrets:
+                text = text.replace(secret, shown(secret))
+            return text
+
+        def clean_bytes(raw: bytes) -> bytes:
+            raw = raw[:EVIDENCE_BODY]
+            for secret in secrets:
+                raw = raw.replace(secret.encode(), shown(secret).encode())
+            return raw
+
+        request = exchange.request
+        copy = RecordedRequest(
+            request.method,
+            clean(request.url),
+            [(k, clean(v)) for k, v in request.headers],
+            clean_bytes(request.body) if request.body is not None else None,
+            request.body_size,
+            request.key_ref,
+        )
+        response = exchange.response
+        answer = None
+        if response is not None:
+            answer = RecordedResponse(
+                response.status,
+                [(k, clean(v)) for k, v in response.headers],
+                clean_bytes(response.body),
+                response.truncated or len(response.body) > EVIDENCE_BODY,
+                response.elapsed,
+            )
+        return Exchange(copy, answer, error=exchange.error)

@@ -1,0 +1,139 @@
+"""The statement of conformance (`docs --report`) and the badge, rendered by headless Chromium.
+
+The reports are real: `check --only REQ-EMAIL-1,REQ-META-1` against a zoo server
+with the email-optional defect (REQ-EMAIL-1 FAIL, REQ-META-1 PASS) and against a
+conforming one. The browser fixture and page helpers are the docs tests' own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from billing_kit.badge import badge_command
+from billing_kit.docs import docs_command
+from billing_kit.docs.render import HTML_NAME, MARKDOWN_NAME
+from tests.servers import zoo_runner
+from tests.test_docs_browser import browser, console_errors, open_logged, requested_urls, save_screenshots
+
+pytestmark = pytest.mark.browser
+__all__ = ["browser"]  # the docs tests' fixture, used here by name
+
+ONLY = ("REQ-EMAIL-1", "REQ-META-1")
+NAME = "Zoo <email-optional> & co"
+RED, GREEN = "rgb(201, 48, 44)", "rgb(46, 133, 64)"
+
+
+def make_report(directory: Path, defect: str | None) -> Path:
+    with zoo_runner.zoo_server(zoo_runner.PYTHON, defect) as target:
+        run = zoo_runner.run_check(target, only=ONLY, seed=7)
+    path = directory / f"{defect or 'conforming'}.json"
+    path.write_text(json.dumps(run.report))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    directory = tmp_path_factory.mktemp("statement")
+    yield {"defect": make_report(directory, "email-optional"), "conforming": make_report(directory, None)}
+
+
+@pytest.fixture(scope="module")
+def statement(reports: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("statement-docs")
+    result = CliRunner().invoke(docs_command, ["--out", str(out), "--report", str(reports["defect"]), "--name", NAME])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def js(driver: Any, script: str) -> Any:
+    return driver.execute_script(script)
+
+
+def test_statement_header_and_a_verdict_beside_every_clause_and_field(
+    browser: Any, statement: Path, reports: dict[str, Path]
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    report = json.loads(reports["defect"].read_text())
+    verdicts = {v["clause"]: v["verdict"] for v in report["verdicts"]}
+    assert verdicts == {"REQ-EMAIL-1": "FAIL", "REQ-META-1": "PASS"}
+    url = (statement / HTML_NAME).as_uri()
+    open_logged(browser, url)
+
+    def text(css: str) -> str:
+        return " ".join(str(browser.find_element(By.CSS_SELECTOR, css).text).split())
+
+    assert text(".statement-name") == NAME
+    assert text(".statement-sha") == report["spec"]["sha256"]
+    assert text(".statement-version") == report["tool"]["billing-kit"]
+    assert text(".statement-seed") == "7"
+    assert text(".statement-date") == report["started_at"]
+    assert "1/2 MUST clauses pass" in text(".statement-summary")
+    assert browser.find_element(By.CSS_SELECTOR, "#statement").is_displayed()
+
+    chips = js(
+        browser,
+        "return [...document.querySelectorAll('li.clause')].map(li => [li.dataset.clause,"
+        " [...li.querySelectorAll('.verdict')].map(v => v.dataset.verdict)])",
+    )
+    assert chips, "the page lists clauses"
+    for clause, shown in chips:
+        assert shown == [verdicts.get(clause, "NOT RUN")], clause
+    cards = js(
+        browser,
+        "return [...document.querySelectorAll('.clause-card')].map(c => [c.id,"
+        " c.querySelector('.verdict') && c.querySelector('.verdict').dataset.verdict])",
+    )
+    assert all(shown == verdicts.get(card.removeprefix("clause-"), "NOT RUN") for card, shown in cards)
+    fields = js(
+        browser,
+        "return [...document.querySelectorAll('.field')].filter(f => f.querySelector('li.clause')).map(f =>"
+        " [f.dataset.field, f.querySelector('.field-head .verdict') && f.querySelector('.field-head .verdict')"
+        ".dataset.verdict])",
+    )
+    assert fields and all(verdict for _, verdict in fields), fields
+    email = browser.find_element(By.CSS_SELECTOR, "section[id$='-body'] [data-field='email'] .field-head .verdict")
+    assert email.text == "FAIL" and email.is_displayed()
+    assert email.value_of_css_property("background-color") in (RED, "rgba(201, 48, 44, 1)")
+    assert console_errors(browser) == []
+    assert set(requested_urls(browser)) <= {url}
+    save_screenshots(browser, "statement")
+    markdown = (statement / MARKDOWN_NAME).read_text()
+    assert f"## Statement of conformance: {NAME}" in markdown and report["spec"]["sha256"] in markdown
+    assert "`FAIL` **MUST** [REQ-EMAIL-1]" in markdown
+
+
+@pytest.mark.parametrize(
+    ("which", "message", "colour"), [("defect", "1/2 MUST", RED), ("conforming", "2/2 MUST", GREEN)]
+)
+def test_badge_renders(
+    browser: Any, reports: dict[str, Path], tmp_path: Path, which: str, message: str, colour: str
+) -> None:
+    svg = tmp_path / f"{which}.svg"
+    result = CliRunner().invoke(badge_command, [str(reports[which]), "-o", str(svg)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"{svg}: conformance | {message}"
+    open_logged(browser, svg.as_uri())
+    shown = js(
+        browser,
+        "const svg = document.documentElement; const rect = svg.querySelector('rect.message');"
+        " const text = svg.querySelector('text.message'); const label = svg.querySelector('text.label');"
+        " const box = text.getBBox(); const lbox = label.getBBox();"
+        " return {tag: svg.tagName, label: label.textContent, message: text.textContent,"
+        " fill: getComputedStyle(rect).fill, rectX: rect.x.baseVal.value, rectW: rect.width.baseVal.value,"
+        " textX: box.x, textW: box.width, labelX: lbox.x, labelW: lbox.width,"
+        " width: svg.getBoundingClientRect().width, height: svg.getBoundingClientRect().height}",
+    )
+    assert shown["tag"] == "svg" and shown["label"] == "conformance" and shown["message"] == message
+    assert shown["fill"] == colour
+    assert shown["height"] == 20 and shown["width"] > 0
+    # The text fits inside its half, as laid out by a real font.
+    assert shown["rectX"] <= shown["textX"] and shown["textX"] + shown["textW"] <= shown["rectX"] + shown["rectW"]
+    assert shown["labelX"] >= 0 and shown["labelX"] + shown["labelW"] <= shown["rectX"]
+    assert console_errors(browser) == []
