@@ -1,16 +1,19 @@
 # Two commands do everything on a fresh clone:
 #   make demo   the main job: the reference server on the embedded default,
-#               checked by the conformance suite, report printed
-#   make test   lint (ruff, mypy --strict) and every test (installs what it
-#               needs, starts PostgreSQL)
+#               checked by the conformance suite, report printed (needs Python 3.11)
+#   make test   lint (ruff, mypy --strict, Spectral, Redocly) and every test; needs
+#               what README "Prerequisites" lists, checked first by tools/prereqs.sh
+#               (one line per missing thing)
 PY      ?= python3
 VENV    ?= .venv
 BIN      = $(VENV)/bin
 STAMP    = $(VENV)/.installed
+LINTERS  = tools/lint/node_modules/.installed
 
-.PHONY: demo serve test lint bench sysdeps fuzz clean
+.PHONY: demo serve test lint bench sysdeps spec-linters fuzz clean
 
 $(STAMP): requirements.lock pyproject.toml
+	@tools/prereqs.sh python $(PY)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
@@ -22,15 +25,19 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/billing-kit serve
 
-# Debian packages the tests drive for real: Chromium for the docs and Swagger UI,
-# wrk for the benchmark. PostgreSQL is started if it is installed but stopped.
-sysdeps:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v wrk >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver wrk >/dev/null)
-	@pg_isready -q -h 127.0.0.1 -p 5432 || \
-	  (pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && sleep 2 && pg_isready -h 127.0.0.1 -p 5432)
+# What the tests drive for real: Chromium, ChromeDriver, wrk, curl (installed with apt-get
+# when run as root), Node.js 20 + npm, and PostgreSQL (started if installed but stopped).
+sysdeps: $(STAMP)
+	@tools/prereqs.sh test $(VENV)
 
-test: $(STAMP) sysdeps lint
+# Spectral and Redocly, pinned in tools/lint/package-lock.json (tests/test_spec_lint.py runs them).
+spec-linters: $(LINTERS)
+
+$(LINTERS): tools/lint/package.json tools/lint/package-lock.json
+	cd tools/lint && npm ci --no-audit --no-fund --loglevel=error
+	touch $(LINTERS)
+
+test: $(STAMP) sysdeps $(LINTERS) lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
@@ -46,4 +53,4 @@ fuzz: $(STAMP)
 	$(BIN)/python bench/fuzz_negative.py --requests 10000
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache tools/lint/node_modules

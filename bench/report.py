@@ -41,7 +41,10 @@ def _ms(us: float) -> str:
 
 
 def _seconds(entry: dict[str, Any]) -> str:
-    return entry["na"] if "na" in entry else f"{entry['median_s']:.3f} s (median of {entry['runs']})"
+    if "na" in entry:
+        return str(entry["na"])
+    cpu = f", {entry['cpu_median_s']:.3f} s CPU" if "cpu_median_s" in entry else ""
+    return f"{entry['median_s']:.3f} s{cpu} (median of {entry['runs']})"
 
 
 def server_table(servers: list[dict[str, Any]], previous: dict[str, Any] | None) -> list[str]:

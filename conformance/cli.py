@@ -21,6 +21,7 @@ from billing_kit.conformance.options import build_config, check_keys
 
 if TYPE_CHECKING:
     from billing_kit.conformance.config import RunConfig
+    from billing_kit.conformance.demo import DemoServer
     from billing_kit.conformance.model import RunResult
 
 __all__ = ["CliError", "OneLineErrors", "build_config", "check", "check_keys", "demo"]
@@ -45,12 +46,15 @@ def _list(ctx: click.Context, _param: Any, value: str | None) -> None:
     ctx.exit()
 
 
-def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None) -> RunResult:
+def execute(
+    config: RunConfig, reports: dict[str, Path | None], out: Any = None, announce_live: bool = True
+) -> RunResult:
     """Load the spec, run, write every report; CliError for what stops a run before it starts."""
     from billing_kit.conformance.config import LIVE_CREATE_CAP
     from billing_kit.conformance.contract import SpecError, load_contract
     from billing_kit.conformance.http import Unreachable
     from billing_kit.conformance.preflight import PreflightFailed, refused_result
+    from billing_kit.conformance.progress import for_output
     from billing_kit.conformance.redact import mask_key
     from billing_kit.conformance.reports import terminal
     from billing_kit.conformance.runner import run
@@ -62,23 +66,24 @@ def execute(config: RunConfig, reports: dict[str, Path | None], out: Any = None)
     except SpecError as exc:
         raise CliError(str(exc)) from None
     check_keys(config, contract)
-    if config.live_enabled and config.live_key:
+    if config.live_enabled and config.live_key and announce_live:
         click.echo(
             f"Live key {mask_key(config.live_key)}: at most {LIVE_CREATE_CAP} requests "
             "(AUTH-1, RES-ENV-1, IDEM-4), each creating at most one customer.",
             file=out,
         )
-    progress = _progress_printer(out, tty)
-    config = _with_progress(config, progress)
     click.echo(f"Checking {config.base_url} against {contract.origin} (seed {config.seed})", file=out)
     click.echo(_announce_creates(config), file=out)
+    progress = for_output(out)
     try:
-        result = run(config, contract)
+        result = run(config, contract, progress)
     except PreflightFailed as exc:
         _write_reports(refused_result(config, contract, str(exc)), reports)
         raise CliError(str(exc)) from None
     except Unreachable as exc:
         raise CliError(f"cannot reach {config.base_url}: {exc}") from None
+    finally:
+        progress.stop()
     terminal.render(result, out, tty, json_path=reports.get("json"))
     _write_reports(result, reports)
     return result
@@ -107,22 +112,6 @@ def _write_reports(result: RunResult, reports: dict[str, Path | None]) -> None:
                 writers[name](result, path, json_path=reports.get("json"))
             except OSError as exc:
                 raise CliError(f"cannot write {path}: {exc.strerror}") from None
-
-
-def _with_progress(config: RunConfig, progress: Any) -> RunConfig:
-    from dataclasses import replace
-
-    return replace(config, progress=progress)
-
-
-def _progress_printer(out: Any, tty: bool) -> Any:
-    def progress(line: str) -> None:
-        if tty:
-            click.secho(f"  {line}", file=out, dim=True)
-        else:
-            click.echo(f"  {line}", file=out)
-
-    return progress
 
 
 CHECK_EPILOG = (
@@ -229,14 +218,15 @@ def demo(seed: int | None, examples: int | None, report_json: Path | None, html:
 
     try:
         server = reference_server()
-        base_url, api_key, live_key = server.__enter__()
+        running = server.__enter__()
     except DemoError as exc:
         raise CliError(str(exc)) from None
     try:
+        _announce_demo(running)
         opts: dict[str, Any] = {
-            "base_url": base_url,
-            "api_key": api_key,
-            "live_key": live_key,
+            "base_url": running.base_url,
+            "api_key": running.api_key,
+            "live_key": running.live_key,
             "allow_live": True,
             "spec": None,
             "strict": False,
@@ -252,10 +242,24 @@ def demo(seed: int | None, examples: int | None, report_json: Path | None, html:
             "rate": None,
             "max_connections": None,
         }
-        result = execute(build_config(**opts), {"json": report_json, "junit": None, "html": html})
+        result = execute(build_config(**opts), {"json": report_json, "junit": None, "html": html}, announce_live=False)
     finally:
         server.__exit__(None, None, None)
     sys.exit(result.exit_code)
+
+
+def _announce_demo(server: DemoServer) -> None:
+    """Where the server runs, and why the demo made a live key: said once, after it is up."""
+    from billing_kit.conformance.checks import load_all
+    from billing_kit.conformance.config import LIVE_CREATE_CAP
+
+    needing = sorted({c for spec in load_all() if "live_key" in spec.needs for c in spec.clauses})
+    click.echo(f"Reference server: {server.base_url}")
+    click.echo(f"Database: {server.database} (temporary, deleted when the demo ends)")
+    click.echo(
+        f"The demo made two keys in that database: a sandbox key for the suite, and a throwaway live key "
+        f"so it can judge {', '.join(needing)} (at most {LIVE_CREATE_CAP} live requests)."
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

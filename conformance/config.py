@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,7 +57,6 @@ class RunConfig:
     confirm: int = DEFAULT_CONFIRM
     rate: float | None = None  # requests per second, every thread together
     max_connections: int = DEFAULT_MAX_CONNECTIONS
-    progress: Callable[[str], None] | None = field(default=None, compare=False)
 
     @property
     def live_enabled(self) -> bool:

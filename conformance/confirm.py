@@ -81,7 +81,7 @@ def confirm_findings(ctx: CheckContext, specs: list[CheckSpec], times: int) -> N
     by_name = {spec.name: spec for spec in specs}
     by_exchange: dict[int, tuple[int, int, list[Exchange]]] = {}
     scenarios: dict[str, tuple[set[str], list[Exchange]] | None] = {}
-    progress = ctx.config.progress
+    progress = ctx.progress
     confirmed = 0
     try:
         for finding in list(ctx.findings):

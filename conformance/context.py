@@ -84,6 +84,7 @@ class CheckContext:
         self.ledger = Ledger()
         # Ids of 2xx exchanges a targeted check judged with what it sent (`response.every_success` judges the rest).
         self.judged_success: set[int] = set()
+        self.progress: Callable[[str], None] | None = None  # a line per finished check (runner.run's argument)
         self._created_ids: set[str] = set()
         self._resends = 0
         self._lock = threading.Lock()

@@ -11,15 +11,25 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 STARTUP_SECONDS = 30.0
+DATABASE_NAME = "billing.sqlite3"  # what `serve --data-dir` opens there
 
 
 class DemoError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    base_url: str
+    api_key: str
+    live_key: str
+    database: Path  # in a temporary directory, deleted when the demo ends
 
 
 def _free_port() -> int:
@@ -33,8 +43,8 @@ def _billing_kit(*args: str) -> list[str]:
 
 
 @contextmanager
-def reference_server() -> Iterator[tuple[str, str, str]]:
-    """Yield (base URL, sandbox key, live key) of a running reference server; stop it afterwards.
+def reference_server() -> Iterator[DemoServer]:
+    """Yield a running reference server with a sandbox and a live key; stop it afterwards.
 
     The live key lives only in the throwaway data directory, so the demo can judge
     the clauses that need one (AUTH-1, RES-ENV-1, IDEM-4).
@@ -58,7 +68,7 @@ def reference_server() -> Iterator[tuple[str, str, str]]:
         try:
             origin = f"http://127.0.0.1:{port}"
             _wait_until_up(origin, proc, data_dir / "server.log")
-            yield origin + base_path, key, live_key
+            yield DemoServer(origin + base_path, key, live_key, data_dir / DATABASE_NAME)
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)

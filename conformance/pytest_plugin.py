@@ -1,10 +1,16 @@
 """Run the conformance suite inside a team's own pytest run: one test per clause.
 
 Inert unless `--billing-base-url` is given (the project's own test run loads it).
+The clauses are collected as items of the spec file in use (`openapi.yaml::REQ-LEN-1`),
+so pytest counts them, `-k` and `--deselect` select them, and `-v` lists them by id.
+What makes the whole run impossible (no key, an unreachable server, a bad spec) is one
+usage error before any test runs, not a failure per clause.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -13,12 +19,19 @@ if TYPE_CHECKING:
     from billing_kit.conformance.config import RunConfig
     from billing_kit.conformance.model import RunResult
 
+# The CLI's option names in the runner's messages, and the plugin's own for them.
+_CLI_OPTION = re.compile(r"(?<![\w-])--(api-key|live-key|allow-live|spec|strict|seed|examples|only)\b")
+_ENV_KEY = "BILLING_API_KEY"
+_ENV_LIVE_KEY = "BILLING_LIVE_KEY"
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("billing", "billing-kit conformance suite")
     group.addoption("--billing-base-url", default=None, help="Base URL of the server under test, with /v1")
-    group.addoption("--billing-api-key", default=None, help="Sandbox API key (default: $BILLING_API_KEY)")
-    group.addoption("--billing-live-key", default=None, help="Live API key, used only with --billing-allow-live")
+    group.addoption("--billing-api-key", default=None, help=f"Sandbox API key (default: ${_ENV_KEY})")
+    group.addoption(
+        "--billing-live-key", default=None, help=f"Live API key (default: ${_ENV_LIVE_KEY}), with --billing-allow-live"
+    )
     group.addoption("--billing-allow-live", action="store_true", default=False, help="Allow up to 5 live creates")
     group.addoption("--billing-spec", default=None, help="Spec path or URL (default: the bundled one)")
     group.addoption("--billing-strict", action="store_true", default=False, help="WARN fails the clause's test")
@@ -27,11 +40,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--billing-only", default=None, help="Comma-separated clause ids")
 
 
+def plugin_words(message: str) -> str:
+    """A runner or CLI message with the plugin's option names (`--billing-live-key`, not `--live-key`)."""
+    return _CLI_OPTION.sub(lambda m: f"--billing-{m.group(1)}", message)
+
+
 class ClauseFailed(Exception):
     """The clause's verdict fails the test (FAIL, or WARN under --billing-strict)."""
 
 
 _RESULT_KEY = pytest.StashKey[object]()
+_CONFIG_KEY = pytest.StashKey["RunConfig"]()
 _NOTES_KEY = pytest.StashKey[list[tuple[str, str, str]]]()
 
 
@@ -42,8 +61,8 @@ def _run_config(config: pytest.Config) -> RunConfig:
 
     return build_config(
         base_url=config.getoption("--billing-base-url"),
-        api_key=config.getoption("--billing-api-key") or os.environ.get("BILLING_API_KEY"),
-        live_key=config.getoption("--billing-live-key") or os.environ.get("BILLING_LIVE_KEY"),
+        api_key=config.getoption("--billing-api-key") or os.environ.get(_ENV_KEY),
+        live_key=config.getoption("--billing-live-key") or os.environ.get(_ENV_LIVE_KEY),
         allow_live=config.getoption("--billing-allow-live"),
         spec=config.getoption("--billing-spec"),
         strict=config.getoption("--billing-strict"),
@@ -59,25 +78,55 @@ def _run_config(config: pytest.Config) -> RunConfig:
     )
 
 
+def _usable_config(config: pytest.Config) -> RunConfig:
+    """The run's configuration, checked as far as it can be before any test: else one UsageError."""
+    from billing_kit.conformance.contract import SpecError, load_contract
+    from billing_kit.conformance.errors import CliError
+    from billing_kit.conformance.options import check_keys
+
+    try:
+        run_config = _run_config(config)
+        contract = load_contract(run_config.spec)
+        check_keys(run_config, contract)
+    except (CliError, SpecError) as exc:
+        raise pytest.UsageError(f"billing-kit: {plugin_words(str(exc))}") from None
+    if not run_config.api_key:
+        raise pytest.UsageError(f"billing-kit: no API key: pass --billing-api-key KEY or set ${_ENV_KEY}")
+    if not config.option.collectonly:
+        _preflight(run_config)
+    return run_config
+
+
+def _preflight(run_config: RunConfig) -> None:
+    from billing_kit.conformance.http import Budget, Client, ClientOptions, Unreachable
+    from billing_kit.conformance.redact import Redactor
+
+    client = Client(
+        ClientOptions(base_url=run_config.base_url, timeout=run_config.timeout, verify=run_config.verify),
+        Budget(run_config.timeout * 2),
+        Redactor([run_config.api_key, run_config.live_key]),
+    )
+    try:
+        client.reachable()
+    except Unreachable as exc:
+        where = f"{run_config.base_url} (--billing-base-url)"
+        raise pytest.UsageError(f"billing-kit: cannot reach {where}: {exc}") from None
+    finally:
+        client.close()
+
+
 def _result(config: pytest.Config) -> RunResult | str:
-    """The run's result (run once per session), or why there is none."""
+    """The run's result (run once per session, at the first clause's test), or why there is none."""
     cached = config.stash.get(_RESULT_KEY, None)
     if cached is None:
-        from billing_kit.conformance.contract import SpecError, load_contract
-        from billing_kit.conformance.errors import CliError
         from billing_kit.conformance.http import Unreachable
-        from billing_kit.conformance.options import check_keys
         from billing_kit.conformance.runner import run
 
+        run_config = config.stash[_CONFIG_KEY]
         try:
-            run_config = _run_config(config)
-            contract = load_contract(run_config.spec)
-            check_keys(run_config, contract)
-            cached = run(run_config, contract)
-        except (CliError, SpecError) as exc:
-            cached = str(exc)
-        except Unreachable as exc:
-            cached = f"cannot reach {config.getoption('--billing-base-url')}: {exc}"
+            cached = run(run_config)
+        except Unreachable as exc:  # it answered the preflight, then went away
+            cached = f"cannot reach {run_config.base_url}: {exc}"
         config.stash[_RESULT_KEY] = cached
     from billing_kit.conformance.model import RunResult
 
@@ -86,9 +135,10 @@ def _result(config: pytest.Config) -> RunResult | str:
 
 
 class ClauseItem(pytest.Item):
-    def __init__(self, *, clause_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, clause_id: str, line: int | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.clause_id = clause_id
+        self.line = line
 
     def runtest(self) -> None:
         from billing_kit.conformance.model import Verdict
@@ -104,7 +154,7 @@ class ClauseItem(pytest.Item):
         if verdict.verdict is Verdict.FAIL or (verdict.verdict is Verdict.WARN and result.strict):
             raise ClauseFailed(f"{verdict.verdict.value} {verdict.clause} ({verdict.level}): {verdict.title}\n{lines}")
         if verdict.verdict is Verdict.SKIP:
-            pytest.skip(verdict.note or "not judged")
+            pytest.skip(plugin_words(verdict.note or "not judged"))
         if verdict.verdict in (Verdict.WARN, Verdict.INFO):
             self.config.stash.setdefault(_NOTES_KEY, []).append((verdict.verdict.value, verdict.clause, lines))
 
@@ -113,20 +163,66 @@ class ClauseItem(pytest.Item):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
 
-    def reportinfo(self) -> tuple[str, int | None, str]:
-        return "billing-kit conformance", None, f"{self.clause_id}"
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, self.line, f"billing-kit conformance {self.clause_id}"
 
 
+class SpecFile(pytest.File):
+    """The spec in use, collected as one test per clause of the contract."""
+
+    def collect(self) -> list[pytest.Item]:
+        from billing_kit.conformance import clauses
+
+        only = {c.strip().upper() for c in (self.config.getoption("--billing-only") or "").split(",") if c.strip()}
+        text = self.path.read_text(errors="replace") if self.path.is_file() else ""
+        items: list[pytest.Item] = []
+        for clause in clauses.CLAUSES:
+            if only and clause.id not in only:
+                continue
+            at = text.find(clause.id)
+            line = text.count("\n", 0, at) if at >= 0 else None  # 0-based, as pytest's reportinfo wants
+            items.append(ClauseItem.from_parent(self, name=clause.id, clause_id=clause.id, line=line))
+        return items
+
+
+def _spec_path(spec: str | None) -> Path:
+    """The spec file the clauses are items of: `--billing-spec` when it is a file, else the bundled one."""
+    if spec and not spec.startswith(("http://", "https://")):
+        return Path(spec).resolve()
+    from importlib import resources
+
+    from billing_kit.conformance.contract import SPEC_NAME
+
+    packaged = Path(str(resources.files("billing_kit.conformance").joinpath(SPEC_NAME)))
+    if packaged.is_file():
+        return packaged.resolve()
+    return (Path(__file__).resolve().parent.parent / SPEC_NAME).resolve()  # a source checkout's root copy
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k and --deselect, so they select clauses too
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("--billing-base-url"):
         return
-    from billing_kit.conformance import clauses
+    run_config = _usable_config(config)
+    config.stash[_CONFIG_KEY] = run_config
+    path = _spec_path(run_config.spec)
+    # Relative to the rootdir when the spec is under it, else its absolute path (pytest would print `::name`).
+    nodeid = None if path.is_relative_to(config.rootpath) else path.as_posix()
+    spec_file = SpecFile.from_parent(session, path=path, nodeid=nodeid)
+    clause_items = spec_file.collect()
+    # Reported like any collected file, so "collected N items" counts the clauses.
+    report = pytest.CollectReport(spec_file.nodeid, "passed", None, list[pytest.Item | pytest.Collector](clause_items))
+    config.hook.pytest_collectreport(report=report)
+    items.extend(clause_items)
 
-    only = {c.strip().upper() for c in (config.getoption("--billing-only") or "").split(",") if c.strip()}
-    for clause in clauses.CLAUSES:
-        if only and clause.id not in only:
-            continue
-        items.append(ClauseItem.from_parent(session, name=f"conformance[{clause.id}]", clause_id=clause.id))
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A clause's skip points at the clause in the spec (where -rs shows it), not into this plugin."""
+    report = yield
+    if isinstance(item, ClauseItem) and report.skipped and isinstance(report.longrepr, tuple):
+        report.longrepr = (str(item.path), (item.line or 0) + 1, report.longrepr[2])
+    return report
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -21,6 +21,7 @@ from billing_kit.conformance.failures import Inconclusive
 from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions, TargetStopped
 from billing_kit.conformance.ledger import Entry, Ledger, coverage_of
 from billing_kit.conformance.model import ClauseVerdict, Finding, RunResult, Verdict
+from billing_kit.conformance.progress import Progress
 from billing_kit.conformance.redact import Redactor
 from billing_kit.conformance.registry import CheckSpec, load_all
 
@@ -81,7 +82,7 @@ def _record_stop(ctx: CheckContext, outcome: Outcome, stopped: TargetStopped) ->
 def run_checks(ctx: CheckContext, specs: list[CheckSpec]) -> tuple[Outcome, bool]:
     """Run the checks; return what they left for `fold` and whether the budget ran out."""
     outcome = Outcome(ledger=ctx.ledger)
-    progress = ctx.config.progress
+    progress = ctx.progress
     for spec in specs:
         if outcome.stopped and not spec.always:
             continue  # the target is gone: only the judges of the run so far (ERR-2) still run
@@ -226,9 +227,16 @@ def _skip_note(
     return "not judged: the run ended before its checks ran"
 
 
-def run(config: RunConfig, contract: Contract | None = None, *, client: Client | None = None) -> RunResult:
+def run(
+    config: RunConfig,
+    contract: Contract | None = None,
+    progress: Progress | None = None,
+    *,
+    client: Client | None = None,
+) -> RunResult:
     """Run the suite; raises http.Unreachable when the target cannot be reached at all.
 
+    `progress`, if given, sees the run start (and so its live state) and a line per check.
     `client` replaces the HTTP client the run would build (it is closed at the end).
     """
     from billing_kit.conformance.confirm import confirm_findings
@@ -256,6 +264,9 @@ def run(config: RunConfig, contract: Contract | None = None, *, client: Client |
         preflight.require_key(config)
         client.reachable()
         ctx = CheckContext(contract, config, client, nonce=secrets.token_hex(6))
+        if progress is not None:
+            ctx.progress = progress.line
+            progress.started(ctx)
         preflight.check_target(ctx)
         specs = select_checks(load_all(), config.only)
         outcome, exhausted = run_checks(ctx, specs)

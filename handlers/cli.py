@@ -67,6 +67,25 @@ def _curl(host: str, port: int, secret: str) -> str:
     )
 
 
+def _how_to_get_a_key(data_dir: Path | None, db_url: str | None) -> str:
+    """Keys are shown once, when created: on a later start, the command that makes another."""
+    import shlex
+
+    from billing_kit.handlers.spec import contract
+
+    spec = contract()
+    where = ""
+    if db_url:
+        where = f" --db {shlex.quote(_redact(db_url))}"
+    elif data_dir is not None:
+        where = f" --data-dir {shlex.quote(str(data_dir))}"
+    envs = "|".join([spec.sandbox_environment, spec.live_environment])
+    return (
+        "This database has API keys; a key is shown only when it is created. "
+        f"For a new one: billing-kit keys create --env {envs}{where}"
+    )
+
+
 def _check_bindable(host: str, port: int) -> None:
     """Fail with one line, before any worker starts, when the address is taken."""
     import socket
@@ -105,6 +124,8 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None, db_url: str
             secret, record = keys.create_key(storage, sandbox)
             click.echo(f"Created a {sandbox} API key for {record.org_id} (shown once, keep it): {secret}")
             click.echo("Try it:\n" + _curl(host, port, secret))
+        else:
+            click.echo(_how_to_get_a_key(data_dir, db_url))
     finally:
         storage.close()
     os.environ[DATA_DIR_ENV] = str(location.data_dir)

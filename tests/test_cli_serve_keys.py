@@ -5,30 +5,33 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import time
+import sys
 from pathlib import Path
 
 import httpx
 
 from billing_kit.conformance.contract import load_contract
-from tests.support.procs import BILLING_KIT, free_port, run_server
+from tests.support.procs import BILLING_KIT, ROOT, free_port, run_server
 from tests.support.reference import ReferenceServer, billing_kit, create_key
 
 CONTRACT = load_contract()
 
 
-def test_help_is_fast_and_lists_the_commands() -> None:
-    best = min(_timed([BILLING_KIT, "--help"]) for _ in range(3))
+def test_help_lists_the_commands_and_loads_no_heavy_module() -> None:
+    # Its speed is measured in bench/cli_timing.py (a wall-clock limit here fails on a busy machine);
+    # what makes it fast is asserted here: the entry point imports none of the heavy libraries.
     done = billing_kit(["--help"])
     assert done.returncode == 0
     assert "serve" in done.stdout and "keys" in done.stdout
-    assert best < 0.5, f"billing-kit --help took {best:.3f}s"  # ~0.05s idle; slack for a loaded CI box
-
-
-def _timed(argv: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, capture_output=True, check=True)
-    return time.perf_counter() - started
+    heavy = ("hypothesis", "httpx", "schemathesis", "rich", "jsonschema", "connexion", "uvicorn", "starlette")
+    loaded = subprocess.run(
+        [sys.executable, "-c", f"import sys, billing_kit.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_keys_create_prints_the_key_alone_on_stdout_and_list_shows_only_display_forms(tmp_path: Path) -> None:
@@ -143,6 +146,10 @@ def test_first_start_makes_one_sandbox_key_and_prints_a_curl_that_works(tmp_path
                 assert body["environment"] == CONTRACT.sandbox_environment
             else:
                 assert "Try it:" not in output  # a key exists: no second one
+                environments = f"{CONTRACT.sandbox_environment}|{CONTRACT.live_environment}"
+                hint = f"billing-kit keys create --env {environments} --data-dir {data_dir}"
+                assert hint in output, output
+                assert "shown only when it is created" in output
     listed = billing_kit(["keys", "list", "--data-dir", str(data_dir)]).stdout.strip().splitlines()
     assert len(listed) == 1 and CONTRACT.sandbox_environment in listed[0]
 
@@ -161,3 +168,11 @@ def test_serve_on_a_taken_port_is_one_error_line_and_exit_2(tmp_path: Path) -> N
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"]
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_the_readme_curl_is_the_one_serve_prints() -> None:
+    from billing_kit.handlers.cli import _curl
+
+    readme = (ROOT / "README.md").read_text()
+    printed = _curl("127.0.0.1", 8000, "$BILLING_API_KEY")  # `serve --port 8000`, the key as README exports it
+    assert printed in readme, f"README's curl differs from serve's:\n{printed}"

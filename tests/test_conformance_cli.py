@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -21,10 +19,8 @@ from billing_kit.conformance.reports.json_report import load_schema
 from tests.support.procs import BILLING_KIT
 from tests.support.reference import ReferenceServer
 
-BUDGET_SECONDS = 20.0
 
-
-def check(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def check(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
     return subprocess.run(
         [BILLING_KIT, "check", *args],
@@ -39,7 +35,6 @@ def check(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -
 @pytest.fixture(scope="module")
 def full_run(reference_server: ReferenceServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("full-run")
-    started = time.monotonic()
     proc = check(
         "--base-url",
         reference_server.base_url,
@@ -56,17 +51,16 @@ def full_run(reference_server: ReferenceServer, tmp_path_factory: pytest.TempPat
         str(out / "r.html"),
         env={"BILLING_API_KEY": reference_server.sandbox_key},
     )
-    return {"proc": proc, "elapsed": time.monotonic() - started, "dir": out, "server": reference_server}
+    return {"proc": proc, "dir": out, "server": reference_server}
 
 
-def test_reference_gets_no_fail_and_no_warn_within_the_speed_budget(full_run: dict[str, Any]) -> None:
+def test_reference_gets_no_fail_and_no_warn(full_run: dict[str, Any]) -> None:
     proc = full_run["proc"]
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
     document = json.loads((full_run["dir"] / "r.json").read_text())
     bad = [(v["clause"], v["verdict"]) for v in document["verdicts"] if v["verdict"] in ("FAIL", "WARN")]
     assert bad == []
-    assert document["summary"]["PASS"] >= 20
-    assert full_run["elapsed"] < BUDGET_SECONDS
+    assert document["summary"]["PASS"] >= 20  # its duration: bench/cli_timing.py (make bench)
 
 
 def test_json_report_is_valid_and_complete(full_run: dict[str, Any]) -> None:
@@ -160,10 +154,9 @@ def test_version_and_list() -> None:
     ]
 
 
-def test_help_is_fast() -> None:
-    # CPU time of the child, not wall time: other test workers share the 2 cores.
-    best = min(_cpu_seconds([BILLING_KIT, "check", "--help"]) for _ in range(3))
-    assert best < 0.15, f"billing-kit check --help used {best:.3f} s of CPU"
+def test_help_loads_no_heavy_module() -> None:
+    # Its speed is measured in bench/cli_timing.py; what makes it fast is asserted here.
+    assert check("--help").returncode == 0
     loaded = subprocess.run(
         [
             sys.executable,
@@ -177,13 +170,6 @@ def test_help_is_fast() -> None:
         timeout=30,
     )
     assert loaded.stdout.strip() == "[]"
-
-
-def _cpu_seconds(argv: list[str]) -> float:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(argv, capture_output=True, check=True, timeout=30)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def test_spec_with_other_limits_moves_the_boundaries(tmp_path: Path) -> None:
@@ -207,9 +193,15 @@ def test_demo_checks_the_reference_and_exits_0(tmp_path: Path) -> None:
         [BILLING_KIT, "demo", "--seed", "1", "--report-json", str(report)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
     summary = json.loads(report.read_text())["summary"]
     assert summary["FAIL"] == 0 and summary["WARN"] == 0 and summary["SKIP"] == 0
+    # Where the server runs first; the throwaway live key explained once, after it is up.
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("Reference server: http://127.0.0.1:") and lines[0].endswith("/v1"), lines[:3]
+    assert lines[1].startswith("Database: /") and "billing.sqlite3 (temporary" in lines[1], lines[:3]
+    assert "throwaway live key" in lines[2], lines[:3]
+    assert proc.stdout.lower().count("live key") == 1, proc.stdout[:1000]

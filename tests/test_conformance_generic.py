@@ -33,9 +33,10 @@ def run_generic(
 ) -> tuple[dict[str, ClauseVerdict], CheckContext, list[str]]:
     """Only the generic phase (and ERR-2 over its exchanges): verdicts by clause, the context, progress lines."""
     lines: list[str] = []
-    config = RunConfig(base_url=base_url, api_key=key, seed=seed, examples=examples, timeout=5, progress=lines.append)
+    config = RunConfig(base_url=base_url, api_key=key, seed=seed, examples=examples, timeout=5)
     client = Client(ClientOptions(base_url=base_url, timeout=5), Budget(120), Redactor([key]))
     ctx = CheckContext(CONTRACT, config, client, nonce=secrets.token_hex(6))
+    ctx.progress = lines.append
     specs = [spec for spec in load_all() if spec.name in GENERIC_ONLY]
     try:
         ran, exhausted = runner.run_checks(ctx, specs)

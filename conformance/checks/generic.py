@@ -512,10 +512,10 @@ def schemathesis_phases(ctx: CheckContext) -> None:
     for item in plan(ctx):
         run.one(item)
     run.flush()
-    if ctx.config.progress:
+    if ctx.progress:
         t = run.tally
         flagged = ", ".join(f"{k} {v}" for k, v in sorted(t.flagged.items())) or "none"
-        ctx.config.progress(
+        ctx.progress(
             f"generic: {t.sent} requests; Schemathesis flagged {flagged}; "
             f"kept {t.kept}, dismissed as contract-legal {t.dismissed}, found beyond Schemathesis {t.beyond}"
         )

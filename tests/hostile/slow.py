@@ -71,15 +71,15 @@ def crowd(port: int, count: int, first_bytes: bytes, give_up_after: float) -> li
     selector = selectors.DefaultSelector()
     started = time.monotonic()
     cut: dict[int, float | None] = {}
-    socks = []
-    for index in range(count):
-        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        sock.sendall(first_bytes)
-        sock.setblocking(False)
-        selector.register(sock, selectors.EVENT_READ, index)
-        socks.append(sock)
-        cut[index] = None
-    try:
+    socks: list[socket.socket] = []
+    try:  # the sockets opened so far are closed even if a later connect fails
+        for index in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            socks.append(sock)
+            sock.sendall(first_bytes)
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ, index)
+            cut[index] = None
         while any(v is None for v in cut.values()) and time.monotonic() - started < give_up_after:
             for key, _ in selector.select(timeout=0.1):
                 conn = socks[key.data]
