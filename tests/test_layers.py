@@ -68,6 +68,7 @@ LAYERS: dict[str, int | str] = {
     # 4. runner
     "conformance.runner": RUNNER,
     "conformance.preflight": RUNNER,
+    "conformance.progress": RUNNER,
     "conformance.confirm": RUNNER,
     "conformance.options": RUNNER,
     "conformance.options_file": RUNNER,
