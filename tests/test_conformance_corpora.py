@@ -6,13 +6,17 @@ finding; a zoo server with one defect gets its FAIL or WARN on the right clause.
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+import yaml
 
 from billing_kit.conformance import corpora, runner
 from billing_kit.conformance.checks.streaming import padded_create, send_big
@@ -71,6 +75,63 @@ def test_corpora_hold_the_issue_cases() -> None:
         assert needed in ids
     raw = [case.raw_bytes() or b"" for name in MINE for case in corpora.load(name)]
     assert sum(TAG_PLACEHOLDER in body for body in raw) >= 30  # raw bodies carry the run tag
+
+
+PROTOTYPE_TOKENS = (
+    "constructor",
+    "__proto__",
+    "toString",
+    "hasOwnProperty",
+    "valueOf",
+    "None",
+    "null",
+    "undefined",
+    "NaN",
+)
+
+
+def test_auth_tokens_corpus_holds_every_prototype_token_bare_and_after_every_key_prefix() -> None:
+    """Issue 10: each token alone and after each prefix of x-key-prefixes, each expecting 401."""
+    cases = corpora.load_for("auth_tokens", CONTRACT)
+    sent = {case.auth["raw"] for case in cases if isinstance(case.auth, dict)}
+    for token in PROTOTYPE_TOKENS:
+        for prefix in ("", *CONTRACT.key_prefixes):
+            assert f"Bearer {prefix}{token}" in sent, (prefix, token)
+    assert all(case.clause == "AUTH-2" and case.expect == "reject" and case.status == (401,) for case in cases)
+
+
+def test_placeholders_take_the_values_of_the_spec_in_use(tmp_path: Path) -> None:
+    """The corpus names prefixes as {placeholders}: a spec with other prefixes gets other tokens."""
+    spec = json.loads(json.dumps(CONTRACT.spec))
+    scheme = spec["components"]["securitySchemes"]["bearerAuth"]
+    spec["components"]["schemas"]["Customer"]["properties"]["environment"]["enum"] = ["prod", "test"]
+    scheme["x-key-prefixes"] = {"rk_prod_": "prod", "rk_test_": "test"}
+    scheme["x-sandbox-environment"] = "test"
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True))
+    other = load_contract(path)
+    raw = {case.id: case.auth["raw"] for case in corpora.load_for("auth_tokens", other) if isinstance(case.auth, dict)}
+    assert raw["token-constructor-sandbox-prefix"] == "Bearer rk_test_constructor"
+    assert raw["token-constructor-live-prefix"] == "Bearer rk_prod_constructor"
+    assert not any("{" in value for value in raw.values())
+    assert "{sandbox_key_prefix}" in json.dumps([c.auth for c in corpora.load("auth_tokens")])  # unfilled as stored
+
+
+def test_an_unknown_placeholder_is_refused() -> None:
+    document = {
+        "description": "x",
+        "cases": [
+            {
+                "id": "a",
+                "clause": "AUTH-2",
+                "description": "d",
+                "auth": {"raw": "Bearer {sk_prefix}x"},
+                "expect": "reject",
+            }
+        ],
+    }
+    with pytest.raises(corpora.CorpusError, match=re.escape("unknown placeholder {sk_prefix}")):
+        corpora.validate(document, "inline.json")
 
 
 def test_reference_passes_every_raw_bytes_clause(reference_server: ReferenceServer) -> None:
