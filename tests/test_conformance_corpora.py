@@ -216,3 +216,28 @@ def test_a_big_body_is_cut_short_when_the_server_answers_413(reference_server: R
 def small_head(ctx: CheckContext) -> bytes:
     body = padded_create("small@example.com", ctx.run_tag, 2000, True)
     return body.head + body.tail
+
+
+@pytest.mark.parametrize("defect", [None, "refuses-chunked", "expect-417"])
+def test_framing_cases_are_sent_as_they_say(defect: str | None) -> None:
+    """corpora/framing.json against the zoo: chunked on the wire, Expect sent; a conforming server gives 201 to both."""
+    from billing_kit.conformance.checks.transfer import CORPUS, send_framed
+
+    with zoo(defect) as base_url:
+        client = Client(ClientOptions(base_url=base_url), Budget(60), Redactor([SANDBOX_KEY]))
+        ctx = CheckContext(CONTRACT, RunConfig(base_url=base_url, api_key=SANDBOX_KEY), client, secrets.token_hex(6))
+        try:
+            statuses = {}
+            for case in corpora.load_for(CORPUS, CONTRACT):
+                exchange = send_framed(ctx, case)
+                headers = {k.lower(): v for k, v in exchange.request.headers}
+                if case.chunked:
+                    assert headers.get("transfer-encoding") == "chunked" and "content-length" not in headers
+                else:
+                    assert headers.get("expect") == "100-continue"
+                statuses[case.id] = exchange.status
+        finally:
+            client.close()
+    refused = {None: set(), "refuses-chunked": {"chunked-create"}, "expect-417": {"expect-continue-create"}}[defect]
+    assert {case for case, status in statuses.items() if status != 201} == refused, statuses
+    assert len(statuses) == 2

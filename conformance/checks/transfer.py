@@ -6,61 +6,56 @@ section 10.1.1). A framework that looks only at Content-Length sees no body in
 a chunked request (stock Connexion answers 400 "RequestBody is required"), and
 an old server or proxy answers 417 to an expectation: both refuse a valid create.
 
-The chunked case goes through the raw-socket sender of `streaming` (httpx sends
-chunked bodies only from iterators the context does not take). The Expect case
-goes through the ordinary client: it sends the body at once and reads past a
-`100 Continue`, whereas the raw sender stops sending at the first byte the
-server writes, which an early `100 Continue` would be.
+The cases are data (corpora/framing.json). A `chunked` case goes through the
+raw-socket sender of `streaming` (the context's client sends Content-Length
+bodies only). The Expect case goes through the ordinary client: it sends the
+body at once and reads past a `100 Continue`, whereas the raw sender stops
+sending at the first byte the server writes, which an early `100 Continue` is.
 """
 
 from __future__ import annotations
 
 import json
 
+from billing_kit.conformance import corpora
 from billing_kit.conformance.checks import check
 from billing_kit.conformance.checks.streaming import BigBody, send_big
 from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.model import Exchange
 
+CORPUS = "framing"
 REFUSED_KEY = frozenset({401, 403})
 
 
-def chunked_create(ctx: CheckContext) -> Exchange:
-    """A valid create in two chunks of `Transfer-Encoding: chunked` (no Content-Length)."""
-    data = json.dumps(ctx.tagged({"email": f"chunked-{ctx.nonce}@example.com"})).encode()
+def send_framed(ctx: CheckContext, case: corpora.Case) -> Exchange:
+    """The case as it says: chunked in two chunks with the API key, or as any other corpus case."""
+    if not case.chunked:
+        return corpora.send_case(ctx, case)
+    data = json.dumps(ctx.tagged(case.body) if case.tag else case.body, ensure_ascii=False).encode()
     half = len(data) // 2
-    return send_big(ctx, BigBody(head=data[:half], fill=b" ", tail=data[half:], size=len(data), chunked=True))
-
-
-def expect_continue_create(ctx: CheckContext) -> Exchange:
-    """A valid create announcing `Expect: 100-continue`, its body sent without waiting."""
-    return ctx.post({"email": f"expect-{ctx.nonce}@example.com"}, headers=[("Expect", "100-continue")])
-
-
-CASES = (
-    ("a valid create sent with Transfer-Encoding: chunked", chunked_create),
-    ("a valid create sent with Expect: 100-continue", expect_continue_create),
-)
+    body = BigBody(head=data[:half], fill=b" ", tail=data[half:], size=len(data), chunked=True)
+    return send_big(ctx, body, headers=list(case.headers.items()))
 
 
 @check("RES-1", "AUTH-1", order=31)
 def framed_creates(ctx: CheckContext) -> None:
     """A valid create sent chunked, and one with Expect: 100-continue: each gets 201."""
     answered = 0
-    for case, send in CASES:
-        exchange = send(ctx)
+    for case in corpora.load_for(CORPUS, ctx.contract):
+        exchange = send_framed(ctx, case)
         if exchange.response is None or exchange.response.status >= 500:
             continue  # judged once, by ERR-2 over the whole run
         answered += 1
         if exchange.created:
             continue
-        status = exchange.response.status
+        refused_key = exchange.response.status in REFUSED_KEY
         ctx.violation(
-            "AUTH-1" if status in REFUSED_KEY else "RES-1",
-            f"{case}: {'the valid key was refused' if status in REFUSED_KEY else 'refused'}",
+            "AUTH-1" if refused_key else case.clause,
+            f"{case.id}: {case.description}: {'the valid key was refused' if refused_key else 'refused'}",
             expected="201",
             actual=describe(exchange),
             exchange=exchange,
+            case=case.id,
         )
     if not answered:
-        ctx.inconclusive("RES-1", "no usable answer to a chunked or Expect: 100-continue create; see ERR-2")
+        ctx.inconclusive("RES-1", f"no usable answer to any case of corpus {CORPUS}; see ERR-2")

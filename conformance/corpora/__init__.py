@@ -42,6 +42,7 @@ class Case:
     auth: Any = "api"
     method: str = "POST"
     status: tuple[int, ...] = ()
+    chunked: bool = False
 
     def raw_bytes(self) -> bytes | None:
         if self.raw is None:
@@ -105,6 +106,7 @@ def load(name: str) -> tuple[Case, ...]:
                 auth=raw.get("auth", "api"),
                 method=raw.get("method", "POST"),
                 status=tuple(raw.get("status", ())),
+                chunked=raw.get("chunked", False),
             )
         )
     return tuple(cases)
