@@ -3,6 +3,10 @@
 A case expects what CONTRACT.md says (`accept`, `reject`, or `may`), never what
 the reference happens to do. A broken `reject` on a MUST clause of REQ-*/AUTH-*
 is also an ERR-1 violation; `may` cases are recorded as INFO notes.
+
+Any string of a case may name a spec value as `{placeholder}` (`PLACEHOLDERS`:
+the key prefixes of x-key-prefixes, the id prefix); `load_for(name, contract)`
+fills them from the spec in use, and `validate` refuses an unknown name.
 """
 
 from __future__ import annotations
