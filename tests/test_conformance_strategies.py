@@ -39,11 +39,11 @@ def test_every_domain_label_of_a_valid_email_is_at_most_63_characters(email: str
 
 
 def test_valid_emails_reach_the_63_character_label_but_never_pass_it() -> None:
-    """The cap itself is drawn, so a server refusing a 63-character label is caught."""
+    """The cap itself is drawn (about 2 % of labels), so a server refusing a 63-character label is caught."""
     at_cap = find(
         strategies.valid_emails(),
         lambda email: any(len(label) == 63 for label in email.split("@")[1].split(".")),
-        settings=settings(max_examples=300, database=None),
+        settings=settings(max_examples=1000, database=None, derandomize=True),
     )
     assert max(len(label) for label in at_cap.split("@")[1].split(".")) == 63
 
