@@ -21,6 +21,7 @@ EMAIL_MAX = 254
 # I-JSON (RFC 7493): integers beyond 2**53 are MAY territory for RES-ECHO-1.
 IJSON_INT = 2**53
 LABEL_CHARS = string.ascii_letters + string.digits
+LABEL_MAX = 63  # DNS's limit on one label; REQ-EMAIL-2 caps each extra label at it
 
 
 @st.composite
@@ -33,9 +34,16 @@ def dot_atom(draw: st.DrawFn, max_size: int = LOCAL_MAX) -> str:
 
 @st.composite
 def domain_label(draw: st.DrawFn) -> str:
-    """Letters and digits with single inner hyphens (so never `xn--`, never `--`)."""
-    parts = draw(st.lists(st.text(LABEL_CHARS, min_size=1, max_size=8), min_size=1, max_size=3))
-    return "-".join(parts)
+    """1 to 63 letters and digits with single inner hyphens (so never `xn--`, never `--`).
+
+    The length is drawn first, so the cap itself is drawn (bounded integers hit their bounds).
+    """
+    size = draw(st.integers(1, LABEL_MAX))
+    chars = list(draw(st.text(LABEL_CHARS, min_size=size, max_size=size)))
+    for at in sorted(draw(st.sets(st.integers(1, size - 2), max_size=3))) if size > 2 else ():
+        if chars[at - 1] != "-":
+            chars[at] = "-"
+    return "".join(chars)
 
 
 @st.composite

@@ -6,9 +6,13 @@ finding; a zoo server with one defect gets its FAIL or WARN on the right clause.
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
+from pathlib import Path
 
 import pytest
+import yaml
 
 from billing_kit.conformance import corpora, runner
 from billing_kit.conformance.checks.streaming import padded_create, send_big
@@ -56,6 +60,63 @@ def test_corpora_hold_the_issue_cases() -> None:
         assert needed in ids
     raw = [case.raw_bytes() or b"" for name in MINE for case in corpora.load(name)]
     assert sum(TAG_PLACEHOLDER in body for body in raw) >= 30  # raw bodies carry the run tag
+
+
+PROTOTYPE_TOKENS = (
+    "constructor",
+    "__proto__",
+    "toString",
+    "hasOwnProperty",
+    "valueOf",
+    "None",
+    "null",
+    "undefined",
+    "NaN",
+)
+
+
+def test_auth_tokens_corpus_holds_every_prototype_token_bare_and_after_every_key_prefix() -> None:
+    """Issue 10: each token alone and after each prefix of x-key-prefixes, each expecting 401."""
+    cases = corpora.load_for("auth_tokens", CONTRACT)
+    sent = {case.auth["raw"] for case in cases if isinstance(case.auth, dict)}
+    for token in PROTOTYPE_TOKENS:
+        for prefix in ("", *CONTRACT.key_prefixes):
+            assert f"Bearer {prefix}{token}" in sent, (prefix, token)
+    assert all(case.clause == "AUTH-2" and case.expect == "reject" and case.status == (401,) for case in cases)
+
+
+def test_placeholders_take_the_values_of_the_spec_in_use(tmp_path: Path) -> None:
+    """The corpus names prefixes as {placeholders}: a spec with other prefixes gets other tokens."""
+    spec = json.loads(json.dumps(CONTRACT.spec))
+    scheme = spec["components"]["securitySchemes"]["bearerAuth"]
+    spec["components"]["schemas"]["Customer"]["properties"]["environment"]["enum"] = ["prod", "test"]
+    scheme["x-key-prefixes"] = {"rk_prod_": "prod", "rk_test_": "test"}
+    scheme["x-sandbox-environment"] = "test"
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True))
+    other = load_contract(path)
+    raw = {case.id: case.auth["raw"] for case in corpora.load_for("auth_tokens", other) if isinstance(case.auth, dict)}
+    assert raw["token-constructor-sandbox-prefix"] == "Bearer rk_test_constructor"
+    assert raw["token-constructor-live-prefix"] == "Bearer rk_prod_constructor"
+    assert not any("{" in value for value in raw.values())
+    assert "{sandbox_key_prefix}" in json.dumps([c.auth for c in corpora.load("auth_tokens")])  # unfilled as stored
+
+
+def test_an_unknown_placeholder_is_refused() -> None:
+    document = {
+        "description": "x",
+        "cases": [
+            {
+                "id": "a",
+                "clause": "AUTH-2",
+                "description": "d",
+                "auth": {"raw": "Bearer {sk_prefix}x"},
+                "expect": "reject",
+            }
+        ],
+    }
+    with pytest.raises(corpora.CorpusError, match=re.escape("unknown placeholder {sk_prefix}")):
+        corpora.validate(document, "inline.json")
 
 
 def test_reference_passes_every_raw_bytes_clause(reference_server: ReferenceServer) -> None:
@@ -141,3 +202,28 @@ def test_a_big_body_is_cut_short_when_the_server_answers_413(reference_server: R
 def small_head(ctx: CheckContext) -> bytes:
     body = padded_create("small@example.com", ctx.run_tag, 2000, True)
     return body.head + body.tail
+
+
+@pytest.mark.parametrize("defect", [None, "refuses-chunked", "expect-417"])
+def test_framing_cases_are_sent_as_they_say(defect: str | None) -> None:
+    """corpora/framing.json against the zoo: chunked on the wire, Expect sent; a conforming server gives 201 to both."""
+    from billing_kit.conformance.checks.transfer import CORPUS, send_framed
+
+    with zoo(defect) as base_url:
+        client = Client(ClientOptions(base_url=base_url), Budget(60), Redactor([SANDBOX_KEY]))
+        ctx = CheckContext(CONTRACT, RunConfig(base_url=base_url, api_key=SANDBOX_KEY), client, secrets.token_hex(6))
+        try:
+            statuses = {}
+            for case in corpora.load_for(CORPUS, CONTRACT):
+                exchange = send_framed(ctx, case)
+                headers = {k.lower(): v for k, v in exchange.request.headers}
+                if case.chunked:
+                    assert headers.get("transfer-encoding") == "chunked" and "content-length" not in headers
+                else:
+                    assert headers.get("expect") == "100-continue"
+                statuses[case.id] = exchange.status
+        finally:
+            client.close()
+    refused = {None: set(), "refuses-chunked": {"chunked-create"}, "expect-417": {"expect-continue-create"}}[defect]
+    assert {case for case, status in statuses.items() if status != 201} == refused, statuses
+    assert len(statuses) == 2

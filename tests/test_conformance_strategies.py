@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from billing_kit.conformance import strategies
@@ -29,6 +29,23 @@ def test_valid_emails_are_in_the_must_accept_class(email: str) -> None:
     assert match is not None, email
     assert len(match.group("local")) <= 64 and len(email) <= 254
     assert "xn--" not in email.lower() and "--" not in email.split("@")[1]
+
+
+@settings(max_examples=300, database=None)
+@given(strategies.valid_emails())
+def test_every_domain_label_of_a_valid_email_is_at_most_63_characters(email: str) -> None:
+    """REQ-EMAIL-2 caps each extra label at 63 characters, as DNS does (FastAPI and Express refuse longer)."""
+    assert all(1 <= len(label) <= 63 for label in email.split("@")[1].split(".")), email
+
+
+def test_valid_emails_reach_the_63_character_label_but_never_pass_it() -> None:
+    """The cap itself is drawn (about 2 % of labels), so a server refusing a 63-character label is caught."""
+    at_cap = find(
+        strategies.valid_emails(),
+        lambda email: any(len(label) == 63 for label in email.split("@")[1].split(".")),
+        settings=settings(max_examples=1000, database=None, derandomize=True),
+    )
+    assert max(len(label) for label in at_cap.split("@")[1].split(".")) == 63
 
 
 def _broken(email: str) -> bool:

@@ -8,9 +8,11 @@ and exit 1 under `--strict`.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -88,6 +90,31 @@ def test_every_defect_is_wired_into_its_server() -> None:
     unwired = [defect_id(d) for d in DEFECTS if f'"{d["name"]}"' not in sources[d["server"]]]
     assert unwired == []
     assert len(zoo_runner.defects(zoo_runner.PYTHON)) >= 25
+
+
+def accepts_connections(base_url: str) -> bool:
+    parts = urlsplit(base_url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def test_a_server_that_dies_after_three_creates_fails_the_run() -> None:
+    """`zoo.py --die-after 3` exits after its third 201: the run against it is not a success.
+
+    (Which verdicts such a run may still give is the runner's business; here the mode
+    itself is proved: the server is gone part-way and the run exits non-zero.)
+    """
+    with zoo_runner.zoo_server(zoo_runner.PYTHON, extra=["--die-after", "3"]) as target:
+        assert accepts_connections(target.base_url)
+        run = zoo_runner.run_check(target, examples=zoo_runner.ZOO_EXAMPLES, max_time=120)
+        alive = accepts_connections(target.base_url)
+    assert not alive, "the zoo server still listens after its third create"
+    assert run.returncode != 0, explain(run, "ERR-2")
+    assert run.verdict("ERR-2") == "FAIL", explain(run, "ERR-2")
+    assert len(run.report["created"]) == 3, explain(run, "ERR-2")
 
 
 def test_zoo_refuses_an_unknown_defect() -> None:

@@ -3,18 +3,24 @@
 A case expects what CONTRACT.md says (`accept`, `reject`, or `may`), never what
 the reference happens to do. A broken `reject` on a MUST clause of REQ-*/AUTH-*
 is also an ERR-1 violation; `may` cases are recorded as INFO notes.
+
+Any string of a case may name a spec value as `{placeholder}` (`PLACEHOLDERS`:
+the key prefixes of x-key-prefixes, the id prefix); `load_for(name, contract)`
+fills them from the spec in use, and `validate` refuses an unknown name.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from billing_kit.conformance.context import CheckContext
+    from billing_kit.conformance.contract import Contract
     from billing_kit.conformance.model import Exchange
 
 CORPORA_DIR = Path(__file__).parent
@@ -40,6 +46,7 @@ class Case:
     auth: Any = "api"
     method: str = "POST"
     status: tuple[int, ...] = ()
+    chunked: bool = False
 
     def raw_bytes(self) -> bytes | None:
         if self.raw is None:
@@ -69,6 +76,9 @@ def validate(document: Any, origin: str) -> None:
     if errors:
         error = errors[0]
         raise CorpusError(f"{origin}: {'/'.join(map(str, error.path))}: {error.message[:200]}")
+    unknown = sorted(set(PLACEHOLDER.findall(json.dumps(document["cases"], ensure_ascii=False))) - set(PLACEHOLDERS))
+    if unknown:
+        raise CorpusError(f"{origin}: unknown placeholder {{{unknown[0]}}}; known: {', '.join(PLACEHOLDERS)}")
     seen: set[str] = set()
     for case in document["cases"]:
         if case["clause"] not in clauses.BY_ID:
@@ -100,9 +110,51 @@ def load(name: str) -> tuple[Case, ...]:
                 auth=raw.get("auth", "api"),
                 method=raw.get("method", "POST"),
                 status=tuple(raw.get("status", ())),
+                chunked=raw.get("chunked", False),
             )
         )
     return tuple(cases)
+
+
+# Spec values a case may name as `{placeholder}` in any string (body, raw text, headers, auth):
+# the prefixes of x-key-prefixes and the id prefix, so no corpus types them a second time.
+PLACEHOLDERS = ("sandbox_key_prefix", "live_key_prefix", "id_prefix")
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+def spec_values(contract: Contract) -> dict[str, str]:
+    """The value of every placeholder, read from the spec in use."""
+    return {
+        "sandbox_key_prefix": contract.prefix_of_environment(contract.sandbox_environment),
+        "live_key_prefix": contract.prefix_of_environment(contract.live_environment),
+        "id_prefix": contract.id_prefix,
+    }
+
+
+def _fill(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+    if isinstance(value, dict):
+        return {_fill(k, values): _fill(v, values) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_fill(v, values) for v in value)
+    return value
+
+
+def load_for(name: str, contract: Contract) -> tuple[Case, ...]:
+    """The corpus with every `{placeholder}` replaced by the spec's value."""
+    values = spec_values(contract)
+    return tuple(
+        replace(
+            case,
+            description=_fill(case.description, values),
+            body=_fill(case.body, values),
+            raw=_fill(case.raw, values),
+            headers=_fill(case.headers, values),
+            auth=_fill(case.auth, values),
+        )
+        for case in load(name)
+    )
 
 
 # Raw-bytes cases put this where the run tag belongs (`"key": "value"`, a JSON member).

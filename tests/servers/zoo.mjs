@@ -42,6 +42,10 @@ for (const item of opts.keys.split(",").filter(Boolean)) {
   if (!env) fail(`key ${key.slice(0, 8)}… has none of the prefixes ${Object.keys(C.key_prefixes)}`);
   keys.set(key, { key, environment: env, org: org || opts.org });
 }
+// auth-prototype-lookup: the same keys in a plain object, where `constructor`, `__proto__`,
+// `toString`... are found in every table (they live on Object.prototype).
+const keyTable = {};
+for (const [key, who] of keys) keyTable[key] = who;
 const replays = new Map(); // API key + "\n" + Idempotency-Key -> {at, fingerprint, answer|null}
 const IDEM_TTL_MS = 24 * 3600 * 1000;
 
@@ -71,7 +75,7 @@ function authenticate(req) {
   if (header === undefined) throw refuse("an API key is required as a Bearer token");
   const match = /^bearer +(\S+) *$/i.exec(header);
   if (!match) throw refuse("use `Authorization: Bearer <key>`");
-  const who = keys.get(match[1]);
+  const who = on("auth-prototype-lookup") ? keyTable[match[1]] : keys.get(match[1]);
   if (!who) throw refuse("unknown API key");
   return who;
 }
@@ -215,7 +219,7 @@ function idempotencyKey(req) {
 
 function withIdempotency(who, idemKey, raw, make) {
   if (idemKey === null) return make();
-  const scope = `${who.key}\n${idemKey}`;
+  const scope = on("idem-not-scoped") ? idemKey : `${who.key}\n${idemKey}`; // the defect: one key space for all
   const fingerprint = crypto.createHash("sha256").update(raw).digest("hex");
   const now = Date.now();
   for (const [k, r] of replays) if (now - r.at > IDEM_TTL_MS) replays.delete(k);

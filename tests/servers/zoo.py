@@ -1,7 +1,7 @@
 """A standalone Customers API server, written from CONTRACT.md alone: the zoo.
 
     python tests/servers/zoo.py --port 8001 --keys sk_test_a,sk_live_b [--may lenient|strict]
-                                [--defect NAME] [--spec PATH] [--org ORG]
+                                [--defect NAME] [--spec PATH] [--org ORG] [--die-after N]
 
 It stands for "any implementation": standard library only (ThreadingHTTPServer),
 in memory, reading nothing of the project but the spec's values (through
@@ -13,9 +13,8 @@ realistic defect from defects.json, which names the clause expected to catch it.
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import json
+import os
 import socket
 import sys
 import threading
@@ -25,18 +24,19 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from zoo_rules import LENIENT, STRICT, Reject, Rules, bad_request, decode_body, dumps, parse_json, validate
+from zoo_auth import Authenticator
+from zoo_body import READ_CHUNK, BodyReader
+from zoo_rules import LENIENT, STRICT, Reject, Rules, decode_body, dumps, parse_json, validate
 from zoo_store import Answer, Identity, Store, fingerprint
 
 HERE = Path(__file__).resolve().parent
 DEFECTS_FILE = HERE / "defects.json"
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 128 * 1024 * 1024
-READ_CHUNK = 64 * 1024
 UTF8_CHARSETS = ("utf-8", "utf8")
-KEY_COLUMN = 20
+DIED = 3  # --die-after: the exit status of a server that died
 BURST_LIMIT = 4  # 503-under-burst: more requests in flight than this get a bare 503
 
 
@@ -76,6 +76,8 @@ class App:
         self.in_flight = 0
         self.requests = 0
         self.throttle = args.throttle
+        self.die_after = args.die_after
+        self.creates = 0
         self.in_flight_lock = threading.Lock()
 
     def on(self, defect: str) -> bool:
@@ -91,7 +93,7 @@ class ZooServer(ThreadingHTTPServer):
         super().__init__(address, ZooHandler)
 
 
-class ZooHandler(BaseHTTPRequestHandler):
+class ZooHandler(Authenticator, BodyReader, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "zoo/1"
     server: ZooServer
@@ -106,6 +108,10 @@ class ZooHandler(BaseHTTPRequestHandler):
         # An oversized body is refused before the client sends it: no `100 Continue`.
         length = (self.headers.get("Content-Length") or "").strip()
         app = self.server.app
+        if app.on("expect-417"):  # an old server or proxy that meets no expectation at all
+            self.consumed, self.raw = False, b""
+            self.problem(Reject(417, "Expectation Failed", "Expect is not supported"), self.command)
+            return False
         if length.isdigit() and int(length) > app.rules.body_limit and not app.on("413-missing"):
             return True
         return super().handle_expect_100()
@@ -202,52 +208,6 @@ class ZooHandler(BaseHTTPRequestHandler):
         app.store.finish(who, idem_key, print_, answer)
         self.answer(answer)
 
-    def authenticate(self, app: App) -> Identity:
-        if app.on("auth-query-key"):
-            for key in parse_qs(urlsplit(self.path).query).get("api_key", []):
-                if key in app.keys:
-                    return app.keys[key]
-        values = self.headers.get_all("Authorization") or []
-        if not values:
-            if app.on("auth-no-header-default"):
-                return next(iter(app.keys.values()))
-            raise self.unauthorized(app, "an API key is required as a Bearer token")
-        if len(values) > 1:
-            raise self.unauthorized(app, "one Authorization header, please")
-        scheme, _, token = values[0].strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() == "basic" and app.on("auth-accepts-basic"):
-            try:
-                token = base64.b64decode(token, validate=True).decode().partition(":")[0]
-            except (binascii.Error, UnicodeDecodeError):
-                token = ""
-        elif scheme.lower() != "bearer" or not token:
-            raise self.unauthorized(app, "use `Authorization: Bearer <key>`")
-        who = app.keys.get(token) or self.loose_lookup(app, token)
-        if who is None and app.on("auth-bypass-unknown-key"):
-            env = app.environment_of_key(token)  # any well-formed key: the check forgot the lookup
-            who = Identity(token, env, app.default_org) if env else None
-        if who is None:
-            raise self.unauthorized(app, "unknown API key", token)
-        if app.on("auth-rejects-live") and who.environment != app.store.environments[-1]:
-            raise self.unauthorized(app, "live keys are not enabled", token)
-        return who
-
-    def loose_lookup(self, app: App, token: str) -> Identity | None:
-        """auth-key-truncated / auth-key-case-insensitive: a lookup that matches more than the key."""
-        for key, who in app.keys.items():
-            if app.on("auth-key-truncated") and key[:KEY_COLUMN] == token[:KEY_COLUMN]:
-                return who  # a VARCHAR(20) key column: the rest of the token is never compared
-            if app.on("auth-key-case-insensitive") and key.lower() == token.lower():
-                return who  # a case-insensitive collation
-        return None
-
-    def unauthorized(self, app: App, detail: str, token: str = "") -> Reject:
-        if app.on("auth-echo-key") and token:
-            detail = f"{detail}: {token}"
-        headers = [] if app.on("auth-no-www-authenticate") else [("WWW-Authenticate", 'Bearer realm="customers"')]
-        return Reject(401, "Unauthorized", detail, headers=headers)
-
     def check_media_type(self, app: App) -> None:
         value = self.headers.get("Content-Type")
         if value is None:
@@ -267,68 +227,6 @@ class ZooHandler(BaseHTTPRequestHandler):
         if app.rules.flavour == STRICT and len(charsets) != len(params):
             raise Reject(415, "Unsupported Media Type", "application/json takes no parameter but charset")
 
-    def read_body(self, app: App) -> bytes:
-        length = self.headers.get("Content-Length")
-        chunked = (self.headers.get("Transfer-Encoding") or "").strip().lower()
-        limit = None if app.on("413-missing") else app.rules.body_limit
-        if chunked and length is not None:
-            raise bad_request("both Content-Length and Transfer-Encoding")
-        if chunked:
-            if chunked != "chunked":
-                raise bad_request(f"unsupported Transfer-Encoding {chunked[:20]!r}")
-            body = self.read_chunked(app, limit)
-        elif length is not None:
-            if not length.strip().isdigit():
-                raise bad_request("Content-Length is not a number")
-            size = int(length)
-            if limit is not None and size > limit:
-                if app.on("hang-on-large-body"):
-                    time.sleep(3600)
-                raise too_large(limit)
-            body = self.read_exactly(size, time.monotonic() + app.body_timeout)
-        else:
-            body = b""
-        self.consumed = True
-        return body
-
-    def read_exactly(self, size: int, deadline: float) -> bytes:
-        parts: list[bytes] = []
-        left = size
-        while left > 0:
-            if time.monotonic() > deadline:
-                raise Reject(408, "Request Timeout", "the body arrived too slowly")
-            part = self.rfile.read(min(left, READ_CHUNK))
-            if not part:
-                raise ConnectionError("the client closed the connection mid-body")
-            parts.append(part)
-            left -= len(part)
-        return b"".join(parts)
-
-    def read_chunked(self, app: App, limit: int | None) -> bytes:
-        deadline = time.monotonic() + app.body_timeout
-        if app.on("413-chunked-missing"):
-            limit = None  # the limit was only ever applied to Content-Length
-        parts: list[bytes] = []
-        total = 0
-        while True:
-            line = self.rfile.readline(1024)
-            try:
-                size = int(line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise bad_request("malformed chunk size") from None
-            if size == 0:
-                while self.rfile.readline(8192).strip():
-                    pass  # trailers
-                return b"".join(parts)
-            total += size
-            if limit is not None and total > limit:
-                if app.on("hang-on-large-body"):
-                    time.sleep(3600)
-                raise too_large(limit)
-            parts.append(self.read_exactly(size, deadline))
-            if self.rfile.readline(8) not in (b"\r\n", b"\n"):
-                raise bad_request("malformed chunk")
-
     def idempotency_key(self, app: App) -> str | None:
         values = self.headers.get_all("Idempotency-Key") or []
         if not values or app.on("idem-ignored"):
@@ -346,6 +244,13 @@ class ZooHandler(BaseHTTPRequestHandler):
     # -- the answer -----------------------------------------------------------
     def answer(self, answer: Answer) -> None:
         self.send_bytes(answer.status, dumps(answer.body).encode("utf-8"), self.json_type(answer.status))
+        app = self.server.app
+        if app.die_after and answer.status < 300:
+            with app.in_flight_lock:
+                app.creates += 1
+                if app.creates >= app.die_after:  # --die-after N: the process is gone, mid-run
+                    print(f"zoo: dying after {app.creates} creates", flush=True)
+                    os._exit(DIED)
 
     def json_type(self, status: int) -> str:
         if status >= 400 and not self.server.app.on("error-not-problem-json"):
@@ -411,10 +316,6 @@ class ZooHandler(BaseHTTPRequestHandler):
             pass
 
 
-def too_large(limit: int) -> Reject:
-    return Reject(413, "Payload Too Large", f"the body is larger than {limit} bytes")
-
-
 def defect_names(server: str) -> list[str]:
     table = json.loads(DEFECTS_FILE.read_text())
     return [d["name"] for d in table["defects"] if d["server"] == server]
@@ -430,6 +331,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # Repeatable: tests of baselines combine two defects in one server.
     parser.add_argument("--defect", choices=defect_names("python"), action="append", default=None)
     parser.add_argument("--spec", default=None, help="the spec whose limits and prefixes to use")
+    parser.add_argument("--die-after", type=int, default=0, help=f"exit (status {DIED}) after answering N creates")
     parser.add_argument("--throttle", type=int, default=0, help="answer every Nth request 429 with Retry-After: 1")
     return parser.parse_args(argv)
 

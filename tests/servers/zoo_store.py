@@ -7,6 +7,7 @@ environment, org) lives here, switched on by name.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import secrets
 import struct
@@ -27,6 +28,12 @@ UNIQUE_DEFECTS = {"email": "email-unique", "external_id": "external-id-unique"}
 # env-wrong-word: the words a team might use instead of the contract's.
 WRONG_WORDS = {"live": "production", "sandbox": "test"}
 ID_HEX = 24
+# id-short-random: 4 hex digits (65,536 ids). Drawn from a seeded generator so the zoo's
+# verdict does not rest on luck: with this seed the first repeat is draw 559 (the median for
+# 16**4 ids is about 300), within the suite's burst of 777 (conformance/checks/id_burst.py).
+SHORT_ID_ALPHABET = "0123456789abcdef"
+SHORT_ID_LENGTH = 4
+SHORT_ID_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Store:
         self.lock = threading.Lock()
         self.counter = 0
         self.counters: dict[str, int] = {}
+        self.short_ids = random.Random(SHORT_ID_SEED)
 
     # -- idempotency ----------------------------------------------------------
     def begin(self, who: Identity, idem_key: str, fingerprint: str) -> Answer | None:
@@ -204,6 +212,9 @@ class Store:
             time.sleep(0.02)
             self.counter = current + 1
             return f"{self.id_prefix}{self.counter:024d}"
+        if on("id-short-random"):
+            with self.lock:
+                return self.id_prefix + "".join(self.short_ids.choices(SHORT_ID_ALPHABET, k=SHORT_ID_LENGTH))
         token = secrets.token_hex(ID_HEX // 2)
         if on("id-wrong-prefix"):
             return f"customer_{token}"

@@ -1,0 +1,47 @@
+"""RES-ECHO-1: fixed creates (corpora/echo.json) whose fields must come back exactly as sent.
+
+The generated bodies reach numbers that a 32-bit float column changes only by
+chance (Hypothesis favours 1.5 and 0.0, which survive); these cases send
+decimal fractions every run, so a float32, DECIMAL(10,2) or rounding store
+always shows.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from billing_kit.conformance import corpora, strategies
+from billing_kit.conformance.checks import check
+from billing_kit.conformance.context import CheckContext
+
+CORPUS = "echo"
+
+
+def _excerpt(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+@check("RES-ECHO-1", order=32)
+def echo_cases(ctx: CheckContext) -> None:
+    """Decimal fractions and I-JSON's integer edges in metadata come back as sent."""
+    judged = 0
+    for case in corpora.load_for(CORPUS, ctx.contract):
+        exchange = corpora.send_case(ctx, case)
+        body = exchange.json_body()
+        if not exchange.created or not isinstance(body, dict) or not isinstance(exchange.sent, dict):
+            continue  # a refusal or a broken 201 is judged by RES-1 and ERR-2, not here
+        judged += 1
+        for name, sent in exchange.sent.items():
+            if not strategies.json_equal(sent, body.get(name)):
+                ctx.violation(
+                    "RES-ECHO-1",
+                    f"{case.id}: {case.description}: {name} not echoed exactly",
+                    expected=_excerpt(sent),
+                    actual=_excerpt(body.get(name)),
+                    exchange=exchange,
+                    case=case.id,
+                )
+    if not judged:
+        ctx.inconclusive("RES-ECHO-1", f"no 201 to any case of corpus {CORPUS}")
