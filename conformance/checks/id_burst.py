@@ -7,7 +7,7 @@ among n ids drawn uniformly from N values, the chance of at least one repeat is
 
     p(n) = 1 - exp(-n (n - 1) / (2 N))
 
-so n = ceil(sqrt(2 N ln(1 / (1 - p)))) draws give a repeat with probability p.
+so n = ceil((1 + sqrt(1 + 8 N ln(1 / (1 - p)))) / 2) draws give a repeat with probability p.
 Designed for N = 16**4 = 65,536 (4 hex digits) and p = 0.99: n = 777, a cost
 every default run can carry (a burst sized for 4 base-36 characters would be
 3,934 creates, five times the rest of the run). The same burst finds a repeat
@@ -36,7 +36,8 @@ WORKERS = 8
 
 def burst_size(space: int = DESIGN_SPACE, probability: float = DESIGN_PROBABILITY) -> int:
     """Draws from `space` values after which a repeat has at least `probability` (birthday bound)."""
-    return math.ceil(math.sqrt(2 * space * math.log(1 / (1 - probability))))
+    # The smallest n with n (n - 1) / (2 N) >= ln(1 / (1 - p)).
+    return math.ceil((1 + math.sqrt(1 + 8 * space * math.log(1 / (1 - probability)))) / 2)
 
 
 def repeat_probability(draws: int, space: int) -> float:
