@@ -92,6 +92,7 @@ def build_config(**opts: Any) -> RunConfig:
     verify: bool | str = str(opts["cacert"]) if opts["cacert"] else not opts["insecure"]
     seed = opts["seed"] if opts["seed"] is not None else secrets.randbelow(2**31)
     extra = {k: opts[k] for k in ("examples", "timeout", "max_time", "clock_skew") if opts[k] is not None}
+    extra |= _deep_options(opts.get("duration"), opts.get("workers"), opts["max_time"])
     return RunConfig(
         base_url=base_url.rstrip("/"),
         api_key=opts["api_key"] or None,
@@ -105,6 +106,28 @@ def build_config(**opts: Any) -> RunConfig:
         only=only,
         **extra,
     )
+
+
+def _deep_options(duration: str | None, workers: int | None, max_time: float | None) -> dict[str, Any]:
+    """--duration and --workers; without --max-time a deep run may take its duration plus the default budget."""
+    from billing_kit.conformance.config import DEFAULT_MAX_TIME
+    from billing_kit.conformance.deep import MAX_WORKERS, parse_duration
+    from billing_kit.conformance.workers import default_workers
+
+    if duration is None:
+        if workers is not None:
+            raise CliError("--workers needs --duration (the default run is sequential)")
+        return {}
+    try:
+        seconds = parse_duration(duration)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise CliError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
+    deep: dict[str, Any] = {"duration": seconds, "workers": workers or default_workers()}
+    if max_time is None:
+        deep["max_time"] = seconds + DEFAULT_MAX_TIME
+    return deep
 
 
 def check_keys(config: RunConfig, contract: Any) -> None:
@@ -196,6 +219,12 @@ CHECK_EPILOG = (
 @click.option("--examples", type=int, help="Hypothesis examples per property.  [default: 50]")
 @click.option("--timeout", type=float, help="Seconds per request.  [default: 5]")
 @click.option("--max-time", type=float, help="Seconds for the whole run; past it exit 2.  [default: 600]")
+@click.option(
+    "--duration",
+    metavar="30s|10m|1h",
+    help="Deep run: after the default checks, fresh cases until this long after the start (--max-time still caps it).",
+)
+@click.option("--workers", type=int, help="Deep run processes.  [default: the CPUs, at most 8]")
 @click.option("--clock-skew", type=float, help="RES-TIME-2 tolerance in seconds.  [default: 300]")
 @click.option("-H", "--header", multiple=True, metavar="'Name: value'", help="Extra header on every request.")
 @click.option("--cacert", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CA bundle for TLS.")
@@ -238,6 +267,9 @@ def check(**opts: Any) -> None:
         raise CliError("--baseline-update needs --baseline FILE")
     config = build_config(**opts)
     result = execute(config, reports)
+    if result.options.get("deep", {}).get("interrupted"):  # SIGINT during --duration: the report is written
+        click.echo("Error: interrupted; the whole-run checks judged what was sent, the report is partial", err=True)
+        sys.exit(130)
     if result.budget_exhausted:
         raise CliError(f"the run budget of {config.max_time:g} s ran out; the report is partial")
     if baseline_path is not None:

@@ -31,6 +31,9 @@ class RunConfig:
     only: tuple[str, ...] = ()
     # Requests Hypothesis may spend shrinking a failure before the smallest found so far is kept.
     max_shrink_requests: int = DEFAULT_MAX_SHRINK_REQUESTS
+    # --duration / --workers (conformance/deep.py): seconds of fresh cases after the default checks.
+    duration: float | None = None
+    workers: int = 1
     progress: Callable[[str], None] | None = field(default=None, compare=False)
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from billing_kit.conformance import clauses
 from billing_kit.conformance.checks import CheckSpec, load_all
@@ -135,7 +136,13 @@ def run(config: RunConfig, contract: Contract | None = None) -> RunResult:
         client.preflight(CUSTOMERS_PATH)
         ctx = CheckContext(contract, config, client, nonce=secrets.token_hex(6))
         specs = select_checks(load_all(), config.only)
-        ran, exhausted = run_checks(ctx, specs)
+        deep_summary: dict[str, Any] = {}
+        if config.duration:  # --duration: deep rounds between the default and the whole-run checks
+            from billing_kit.conformance.deep import run_with_deep
+
+            ran, exhausted, deep_summary = run_with_deep(ctx, specs, budget)
+        else:
+            ran, exhausted = run_checks(ctx, specs)
     finally:
         client.close()
     return RunResult(
@@ -147,9 +154,10 @@ def run(config: RunConfig, contract: Contract | None = None) -> RunResult:
         spec_origin=contract.origin,
         started_at=started_at,
         duration=time.monotonic() - started,
-        requests_sent=client.sent,
+        requests_sent=client.sent + int(deep_summary.get("requests", 0)),
         created=list(ctx.created),
         budget_exhausted=exhausted,
         strict=config.strict,
-        options={"examples": config.examples, "timeout": config.timeout, "max_time": config.max_time},
+        options={"examples": config.examples, "timeout": config.timeout, "max_time": config.max_time}
+        | ({"deep": deep_summary} if deep_summary else {}),
     )
