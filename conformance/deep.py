@@ -55,9 +55,12 @@ PROPERTY_CHECKS: Final = (
 GENERIC_CHECK: Final = "generic.schemathesis_phases"
 ROUND_JUDGES: Final = ("errors.no_server_errors", "problems.errors_are_problems")
 IDS_CHECK: Final = "response.whole_run"
-# Cases per property (and per generation mode) in one round: big enough that Hypothesis's
-# per-run setup is amortised, small enough that a round's traffic is a few MiB.
-ROUND_EXAMPLES: Final = 200
+# Per round: Schemathesis cases drawn per generation mode (the pool), cheap variants of the
+# pool (conformance/mutate.py), and examples per property check. Drawing through Hypothesis
+# costs milliseconds of CPU per case, a variant microseconds: the variants carry the volume.
+POOL_EXAMPLES: Final = 25
+VARIANTS: Final = 3000
+PROPERTY_EXAMPLES: Final = 25
 MAX_WORKERS: Final = 8
 # Seconds kept for the whole-run checks when --max-time, not --duration, ends the rounds.
 LATE_RESERVE: Final = 30.0
@@ -189,8 +192,10 @@ def _generic_strategies(ctx: CheckContext) -> list[Any]:
     return cached
 
 
-def generic_round(ctx: CheckContext, ledger: Ledger, examples: int) -> None:
-    """Fresh positive and negative fuzzing cases on the round's seed, judged as the generic phase does."""
+def generic_round(ctx: CheckContext, ledger: Ledger, examples: int, variants: int) -> None:
+    """Fresh positive and negative fuzzing cases on the round's seed and variants of them, judged as the
+    generic phase judges its cases."""
+    from billing_kit.conformance import mutate
     from billing_kit.conformance.checks import generic
 
     class CountingRun(generic.GenericRun):
@@ -200,8 +205,17 @@ def generic_round(ctx: CheckContext, ledger: Ledger, examples: int) -> None:
                 ledger.judged.update(_generic_clauses(item, sent[1]))
             return sent
 
+        def run_checks(self, item: Planned, exchange: Exchange) -> list[tuple[str, Any]]:
+            # Only Schemathesis's response checks on a 2xx become findings (`schema_findings`);
+            # its other verdicts feed the default run's progress tally alone.
+            response = exchange.response
+            if response is None or not 200 <= response.status < 300:
+                return []
+            return _response_checks(item, exchange)
+
     run = CountingRun(ctx)
     seen: set[str] = set()
+    pool: list[Planned] = []
     try:
         for strategy in _generic_strategies(ctx):
             for case in generic.draw(strategy, examples, ctx.config.seed):
@@ -211,9 +225,37 @@ def generic_round(ctx: CheckContext, ledger: Ledger, examples: int) -> None:
                 signature = repr((item.method, item.content_type, item.body, item.auth, item.key_length, item.headers))
                 if signature not in seen:
                     seen.add(signature)
+                    pool.append(item)
                     run.one(item)
+        for item in mutate.variants(pool, variants, ctx.config.seed, ctx.contract):
+            run.one(item)
     finally:
         run.flush()
+
+
+def _response_checks(item: Planned, exchange: Exchange) -> list[tuple[str, Any]]:
+    """Schemathesis's checks of a 2xx answer against the operation's responses (status, media type, schema)."""
+    import requests
+    from schemathesis.core.failures import FailureGroup
+    from schemathesis.core.transport import Response
+    from schemathesis.specs.openapi import checks as oas
+
+    response = exchange.response
+    assert response is not None
+    request = requests.Request(item.method, exchange.request.url).prepare()
+    headers: dict[str, list[str]] = {}
+    for name, value in response.headers:
+        headers.setdefault(name.lower(), []).append(value)
+    wrapped = Response(response.status, headers, response.body, request, response.elapsed, True)
+    failures: list[tuple[str, Any]] = []
+    for func in (oas.status_code_conformance, oas.content_type_conformance, oas.response_schema_conformance):
+        try:
+            item.case.validate_response(wrapped, checks=[func])
+        except FailureGroup as group:
+            failures += [(func.__name__, failure) for failure in group.exceptions]
+        except Exception:  # a check that cannot judge this answer is no evidence either way
+            continue
+    return failures
 
 
 def _generic_clauses(item: Planned, expectation: Any) -> set[str]:
@@ -310,14 +352,14 @@ def work(job: Job, stop: StopFlag) -> Ledger:
             seed = derive_seed(config.seed, job.worker, round_number)
             ctx = CheckContext(
                 job.contract,
-                replace(config, seed=seed, examples=ROUND_EXAMPLES, progress=None),
+                replace(config, seed=seed, examples=PROPERTY_EXAMPLES, progress=None),
                 client,
                 nonce=round_nonce(job.nonce, job.worker, round_number),
             )
             exhausted = False
             ctx.current = generic_spec
             try:
-                generic_round(ctx, ledger, ROUND_EXAMPLES)
+                generic_round(ctx, ledger, POOL_EXAMPLES, VARIANTS)
             except BudgetExhausted:
                 exhausted = True
             ctx.current = None
