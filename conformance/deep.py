@@ -58,9 +58,9 @@ IDS_CHECK: Final = "response.whole_run"
 # Per round: Schemathesis cases drawn per generation mode (the pool), cheap variants of the
 # pool (conformance/mutate.py), and examples per property check. Drawing through Hypothesis
 # costs milliseconds of CPU per case, a variant microseconds: the variants carry the volume.
-POOL_EXAMPLES: Final = 25
-VARIANTS: Final = 3000
-PROPERTY_EXAMPLES: Final = 25
+POOL_EXAMPLES: Final = 20
+VARIANTS: Final = 2000
+PROPERTY_EXAMPLES: Final = 20
 MAX_WORKERS: Final = 8
 # Seconds kept for the whole-run checks when --max-time, not --duration, ends the rounds.
 LATE_RESERVE: Final = 30.0
@@ -433,10 +433,7 @@ def run_deep(ctx: CheckContext, seconds: float, stop: StopFlag) -> Ledger:
     config = replace(ctx.config, progress=None)
     count = workers_for(config)
     jobs = [Job(config, ctx.contract, ctx.nonce, worker, seconds) for worker in range(count)]
-    if count == 1:
-        ledgers = [work(jobs[0], stop)]
-    else:
-        ledgers = workers.run_jobs(jobs, stop)
+    ledgers = [work(jobs[0], stop)] if count == 1 else workers.run_jobs(jobs, stop)
     merged = _default_ledger(ctx)
     repeated: list[int] = []
     for ledger in ledgers:
