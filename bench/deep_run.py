@@ -81,7 +81,7 @@ def rss_kib(root: int) -> int:
 def measure(name: str, argv: list[str], log: Path, rss: list[tuple[float, int]] | None = None) -> Measured:
     before_lines, before_cpu = access_lines(log), children_cpu()
     started = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=log.parent)
     while proc.poll() is None:
         time.sleep(RSS_EVERY if rss is not None else 0.2)
         if rss is not None and proc.poll() is None:

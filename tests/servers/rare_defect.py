@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import zoo  # noqa: E402
-import zoo_store  # noqa: E402
+import zoo
+import zoo_store
 
 DEFAULT_EVERY = 20_000
 
