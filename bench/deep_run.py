@@ -13,7 +13,9 @@ serves, one after the other:
    minute against the last one.
 
 Requests are counted from the server's access log (one JSON line per request),
-CPU from the rusage of the reaped process tree; the load average is printed
+CPU by sampling the process tree in /proc every 0.2 s (each process's
+own user + system time, last value seen; the deep run's workers are forked by a
+forkserver that no one reaps, so rusage would miss them); the load average is printed
 with the figures because the machine is shared: compare the ratios, not the
 absolute numbers.
 """
@@ -23,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.procstat import descendants
+from bench.procstat import TICKS_PER_SECOND, _stat_fields, descendants
 from billing_kit.conformance.demo import _create_key, _free_port, _wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,38 +62,55 @@ def access_lines(log: Path) -> int:
         return sum(1 for line in handle if line.startswith(b'{"ts"'))
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+class TreeCpu:
+    """CPU seconds of a process tree: every process's own utime + stime, as last seen."""
+
+    def __init__(self) -> None:
+        self.ticks: dict[tuple[int, str], int] = {}
+
+    def sample(self, root: int) -> None:
+        for pid in descendants(root):
+            fields = _stat_fields(pid)
+            if fields is not None:  # keyed by pid and start time, so a reused pid is a new process
+                self.ticks[(pid, fields[19])] = int(fields[11]) + int(fields[12])
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.ticks.values()) / TICKS_PER_SECOND
 
 
-def rss_kib(root: int) -> int:
+def rss_kib(root: int) -> tuple[int, int]:
+    """(resident KiB, processes) of the tree."""
     total = 0
-    for pid in descendants(root):
+    pids = descendants(root)
+    for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
         except OSError:
             continue
-    return total
+    return total, len(pids)
 
 
-def measure(name: str, argv: list[str], log: Path, rss: list[tuple[float, int]] | None = None) -> Measured:
-    before_lines, before_cpu = access_lines(log), children_cpu()
-    started = time.monotonic()
+def measure(name: str, argv: list[str], log: Path, rss: list[tuple[float, int, int]] | None = None) -> Measured:
+    before_lines, cpu = access_lines(log), TreeCpu()
+    started = last_rss = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=log.parent)
     while proc.poll() is None:
-        time.sleep(RSS_EVERY if rss is not None else 0.2)
-        if rss is not None and proc.poll() is None:
-            rss.append((time.monotonic() - started, rss_kib(proc.pid)))
+        cpu.sample(proc.pid)
+        time.sleep(0.2)
+        if rss is not None and time.monotonic() - last_rss >= RSS_EVERY and proc.poll() is None:
+            last_rss = time.monotonic()
+            rss.append((last_rss - started, *rss_kib(proc.pid)))
     seconds = time.monotonic() - started
+    cpu_seconds = cpu.seconds  # each process's last 0.2 s at most is missed
     if proc.stderr is not None:
         tail = proc.stderr.read().decode(errors="replace").strip().splitlines()[-1:]
         proc.stderr.close()
         if proc.returncode not in (0, 1) and tail:
             print(f"{name}: exit {proc.returncode}: {tail[0][:200]}", file=sys.stderr)
-    return Measured(name, access_lines(log) - before_lines, seconds, children_cpu() - before_cpu, proc.returncode)
+    return Measured(name, access_lines(log) - before_lines, seconds, cpu_seconds, proc.returncode)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -137,39 +155,47 @@ def main(argv: list[str] | None = None) -> None:
                 ],
                 log,
             )  # fmt: skip
-            rss: list[tuple[float, int]] = []
+            rss: list[tuple[float, int, int]] = []
+            long = None
             if args.rss_seconds > 0:
-                measure("rss run", [*check, "--duration", f"{args.rss_seconds}s"], log, rss)
+                long = measure(
+                    f"check --duration {args.rss_seconds}s", [*check, "--duration", f"{args.rss_seconds}s"], log, rss
+                )
         finally:
             server.terminate()
             server.wait(30)
     load = os.getloadavg()
-    at_minute = next((kib for t, kib in rss if t >= 60), None)
+    # Resident memory of the check process and its workers: after one minute, and the last sample
+    # taken while as many processes were alive (the deep phase still running).
+    at_minute = next(((kib, n) for t, kib, n in rss if t >= 60), None)
+    last = next(((t, kib) for t, kib, n in reversed(rss) if at_minute and n == at_minute[1]), None)
+    runs = [m for m in (deep, st, long) if m is not None]
     figures = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in load],
-        "runs": [
-            asdict(m) | {"per_second": m.per_second, "cpu_ms_per_request": m.cpu_ms_per_request} for m in (deep, st)
-        ],
+        "runs": [asdict(m) | {"per_second": m.per_second, "cpu_ms_per_request": m.cpu_ms_per_request} for m in runs],
         "speedup": deep.per_second / st.per_second if st.per_second else None,
         "rss_kib": rss,
-        "rss_after_1_min_mib": at_minute / 1024 if at_minute else None,
-        "rss_last_mib": rss[-1][1] / 1024 if rss else None,
+        "rss_after_1_min_mib": round(at_minute[0] / 1024, 1) if at_minute else None,
+        "rss_last_mib": round(last[1] / 1024, 1) if last else None,
+        "rss_last_at_seconds": round(last[0]) if last else None,
     }
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     print("| run | requests | seconds | requests/s | CPU ms/request | exit |")
     print("|---|---:|---:|---:|---:|---:|")
-    for m in (deep, st):
+    for m in runs:
         print(
             f"| {m.name} | {m.requests} | {m.seconds:.1f} | {m.per_second:.1f} | "
             f"{m.cpu_ms_per_request:.2f} | {m.exit_code} |"
         )
     if figures["speedup"]:
         print(f"deep run / st run, requests per second: {figures['speedup']:.1f}x")
-    if rss:
-        first, last = figures["rss_after_1_min_mib"], figures["rss_last_mib"]
-        print(f"RSS (check + workers) after 1 min: {first} MiB; at {rss[-1][0]:.0f} s: {last} MiB")
+    if last is not None:
+        print(
+            f"RSS (check + workers) after 1 min: {figures['rss_after_1_min_mib']} MiB; "
+            f"at {last[0]:.0f} s: {figures['rss_last_mib']} MiB"
+        )
     if args.out:
         args.out.write_text(json.dumps(figures, indent=2) + "\n")
 

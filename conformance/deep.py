@@ -16,7 +16,7 @@ then judges the round's exchanges with the checks that judge a whole run
 The round's exchanges are then dropped: a worker keeps findings (one per
 distinct message, with a count), hashes and counts, never the traffic.
 
-`--workers N` runs the rounds in N processes (`conformance.workers`); the
+`--workers N` runs the rounds in N processes forked from a forkserver (`conformance.workers`); the
 ledgers are merged, so an id repeated across workers is a RES-ID-2 finding too.
 SIGINT stops the rounds; the whole-run checks judge what was sent and the
 report is written (the CLI then exits 130).
@@ -470,6 +470,10 @@ def run_with_deep(
 
     duration = ctx.config.duration or 0.0
     progress = ctx.config.progress
+    if workers_for(ctx.config) > 1:
+        from billing_kit.conformance import workers
+
+        workers.warm_up()
     with _Interrupt() as interrupt:
         ran, exhausted = run_checks(ctx, [s for s in specs if s.order < WHOLE_RUN_ORDER])
         reserve = min(LATE_RESERVE, ctx.config.max_time / 4)
