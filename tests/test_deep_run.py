@@ -92,7 +92,7 @@ def test_rare_id_collision_found_by_a_deep_run_not_by_the_default_run() -> None:
     assert deep_run.verdict("RES-ID-2") == "FAIL", deep_run.stdout[-2000:]
     assert deep_run.returncode == 1
     summary = deep_run.report["options"]["deep"]
-    assert summary["judged"]["RES-ID-2"] >= RARE_EVERY
+    assert summary["judged"]["RES-ID-2"] > 0
     evidence = next(v for v in deep_run.report["verdicts"] if v["clause"] == "RES-ID-2")["evidence"]
     assert any("same id" in e["message"] for e in evidence)
     # Everything else of the server conforms: the deep run blames nothing else.
