@@ -64,6 +64,9 @@ PROPERTY_EXAMPLES: Final = 20
 MAX_WORKERS: Final = 8
 # Seconds kept for the whole-run checks when --max-time, not --duration, ends the rounds.
 LATE_RESERVE: Final = 30.0
+# Distinct findings kept per (clause, check): messages that carry generated values could
+# otherwise grow without bound against a defective server; past it they are only counted.
+DISTINCT_FINDINGS: Final = 20
 DURATION_RE: Final = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h)$")
 UNITS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -127,6 +130,8 @@ class Ledger:
     ids: set[int] = field(default_factory=set)
     orgs: dict[str, set[str]] = field(default_factory=dict)
     judged: Counter[str] = field(default_factory=Counter)
+    distinct: Counter[tuple[str, str]] = field(default_factory=Counter)
+    dropped: int = 0
     requests: int = 0
     rounds: int = 0
     seconds: float = 0.0
@@ -138,8 +143,11 @@ class Ledger:
         key = (finding.clause, finding.check, finding.kind, _shape(finding.message))
         if key in self.findings:
             self.repeats[key] += 1
-        else:
+        elif self.distinct[(finding.clause, finding.check)] < DISTINCT_FINDINGS:
+            self.distinct[(finding.clause, finding.check)] += 1
             self.findings[key] = finding
+        else:
+            self.dropped += 1
 
     def merge(self, other: Ledger) -> list[int]:
         """Fold another worker's ledger in; return the id hashes both saw (repeated ids)."""
@@ -154,6 +162,7 @@ class Ledger:
         for key_ref, values in other.orgs.items():
             self.orgs.setdefault(key_ref, set()).update(values)
         self.judged.update(other.judged)
+        self.dropped += other.dropped
         self.requests += other.requests
         self.rounds += other.rounds
         self.seconds = max(self.seconds, other.seconds)
@@ -491,6 +500,7 @@ def run_with_deep(
                 "seconds": round(merged.seconds, 1),
                 "cpu_seconds": round(merged.cpu, 1),
                 "distinct_ids": len(merged.ids),
+                "findings_not_kept": merged.dropped,
                 "judged": dict(sorted(merged.judged.items())),
             }
             if progress:

@@ -198,3 +198,21 @@ def test_round_nonces_are_unique_and_as_long_as_the_run_nonce() -> None:
     nonces = {deep.round_nonce("0123456789ab", w, r) for w in range(8) for r in range(1, 1000)}
     assert len(nonces) == 8 * 999
     assert {len(n) for n in nonces} == {12}
+
+
+def test_the_ledger_keeps_bounded_evidence() -> None:
+    from billing_kit.conformance.model import Finding
+
+    ledger = deep.Ledger()
+    for i in range(1000):  # the same finding with other counts: one kept, the rest counted
+        ledger.keep(Finding("ERR-2", "violation", f"HTTP 500 ({i} of {i + 5} requests)", check="errors.x"))
+    for i in range(1000):  # findings carrying generated values: a bounded number kept
+        ledger.keep(Finding("REQ-EMAIL-2", "violation", f"{chr(0x4E00 + i)}@example.com refused", check="request.y"))
+    ledger.keep(Finding("RES-1", "inconclusive", "no answer", check="response.z"))
+    assert len(ledger.findings) == 1 + deep.DISTINCT_FINDINGS
+    assert sum(ledger.repeats.values()) == 999
+    assert ledger.dropped == 1000 - deep.DISTINCT_FINDINGS
+    other = deep.Ledger(ids={1, 2, 3})
+    ledger.ids = {3, 4}
+    assert ledger.merge(other) == [3]
+    assert ledger.ids == {1, 2, 3, 4}
