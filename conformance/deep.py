@@ -493,7 +493,13 @@ def run_with_deep(
             seconds = end - time.monotonic()
             if progress:
                 progress(f"deep phase: {seconds:.0f} s on {workers_for(ctx.config)} worker(s)")
-            merged = run_deep(ctx, seconds, interrupt.flag)
+            try:
+                merged = run_deep(ctx, seconds, interrupt.flag)
+            except Exception as exc:  # a crashed worker must not take the default run's verdicts with it
+                merged = Ledger()
+                summary["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+                if progress:
+                    progress(f"deep phase stopped: {summary['error']}")
             summary |= {
                 "rounds": merged.rounds,
                 "requests": merged.requests,
