@@ -109,16 +109,21 @@ class StopFlag(Protocol):
 
 
 class StoppableBudget(Budget):
-    """The round's time budget, which also runs out when the run is interrupted."""
+    """A worker's budget: no request starts after `seconds` or once the run is interrupted, and one
+    that starts gets its full timeout (the client caps a request's timeout at the budget's
+    remaining time, which would turn the last requests' slowness into ERR-2 findings)."""
 
-    def __init__(self, seconds: float, stop: StopFlag) -> None:
-        super().__init__(seconds)
+    def __init__(self, seconds: float, stop: StopFlag, timeout: float) -> None:
+        super().__init__(seconds + timeout)
         self.stop = stop
+        self.last_start = self.started + seconds
+
+    def sending(self) -> bool:
+        return not self.stop.is_set() and time.monotonic() < self.last_start
 
     def check(self) -> None:
-        if self.stop.is_set():
+        if not self.sending():
             raise BudgetExhausted
-        super().check()
 
 
 @dataclass
@@ -340,6 +345,7 @@ def work(job: Job, stop: StopFlag) -> Ledger:
     load_all()  # a spawned worker starts with an empty registry
     ledger = Ledger()
     config = job.config
+    budget = StoppableBudget(job.seconds, stop, config.timeout)
     client = Client(
         ClientOptions(
             base_url=config.base_url,
@@ -349,14 +355,17 @@ def work(job: Job, stop: StopFlag) -> Ledger:
             user_agent=f"billing-kit-conformance/{__version__}",
             pool_size=4,
         ),
-        StoppableBudget(job.seconds, stop),
+        budget,
         Redactor([config.api_key, config.live_key]),
     )
-    properties = [REGISTRY[name] for name in PROPERTY_CHECKS if name in REGISTRY]
+    from billing_kit.conformance.runner import select_checks
+
+    selected = {spec.name for spec in select_checks(load_all(), config.only)}  # --only applies to the rounds too
+    properties = [REGISTRY[name] for name in PROPERTY_CHECKS if name in selected]
     generic_spec = REGISTRY[GENERIC_CHECK]
     try:
         round_number = 0
-        while not stop.is_set() and client.budget.remaining() > 0:
+        while budget.sending():
             round_number += 1
             seed = derive_seed(config.seed, job.worker, round_number)
             ctx = CheckContext(
@@ -366,12 +375,13 @@ def work(job: Job, stop: StopFlag) -> Ledger:
                 nonce=round_nonce(job.nonce, job.worker, round_number),
             )
             exhausted = False
-            ctx.current = generic_spec
-            try:
-                generic_round(ctx, ledger, POOL_EXAMPLES, VARIANTS)
-            except BudgetExhausted:
-                exhausted = True
-            ctx.current = None
+            if GENERIC_CHECK in selected:
+                ctx.current = generic_spec
+                try:
+                    generic_round(ctx, ledger, POOL_EXAMPLES, VARIANTS)
+                except BudgetExhausted:
+                    exhausted = True
+                ctx.current = None
             for spec in properties:
                 if exhausted:
                     break

@@ -218,3 +218,20 @@ def test_the_ledger_keeps_bounded_evidence() -> None:
     ledger.ids = {3, 4}
     assert ledger.merge(other) == [3]
     assert ledger.ids == {1, 2, 3, 4}
+
+
+def test_a_worker_budget_starts_no_request_late_and_gives_each_its_full_timeout() -> None:
+    import threading
+
+    from billing_kit.conformance.http import BudgetExhausted
+
+    stop = threading.Event()
+    late = deep.StoppableBudget(0.0, stop, timeout=5.0)
+    with pytest.raises(BudgetExhausted):
+        late.check()  # no request starts past the worker's time
+    assert late.remaining() > 4.0  # while one in flight keeps (nearly) its whole timeout
+    running = deep.StoppableBudget(600.0, stop, timeout=5.0)
+    running.check()
+    stop.set()  # SIGINT in the parent
+    with pytest.raises(BudgetExhausted):
+        running.check()
