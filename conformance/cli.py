@@ -132,6 +132,12 @@ CHECK_EPILOG = (
 @click.option("--examples", type=int, help="Hypothesis examples per property.  [default: 50]")
 @click.option("--timeout", type=float, help="Seconds per request.  [default: 5]")
 @click.option("--max-time", type=float, help="Seconds for the whole run; past it exit 2.  [default: 600]")
+@click.option(
+    "--duration",
+    metavar="30s|10m|1h",
+    help="Deep run: after the default checks, fresh cases until this long after the start (--max-time still caps it).",
+)
+@click.option("--workers", type=int, help="Deep run processes.  [default: the CPUs, at most 8]")
 @click.option("--clock-skew", type=float, help="RES-TIME-2 tolerance in seconds.  [default: 300]")
 @click.option("--confirm", type=int, help="Send each FAIL/WARN's smallest case N more times (0: off).  [default: 2]")
 @click.option("--rate", type=float, metavar="N", help="At most N requests per second (all threads together).")
@@ -181,6 +187,9 @@ def check(**opts: Any) -> None:
         raise CliError(
             f"internal error in check {result.internal_errors[0]}; the report is written, that clause is SKIP"
         )
+    if result.options.get("deep", {}).get("interrupted"):  # SIGINT during --duration: the report is written
+        click.echo("Error: interrupted; the whole-run checks judged what was sent, the report is partial", err=True)
+        sys.exit(130)
     if result.budget_exhausted:
         raise CliError(f"the run budget of {config.max_time:g} s ran out; the report is partial")
     if baseline_path is not None:

@@ -57,6 +57,9 @@ class RunConfig:
     confirm: int = DEFAULT_CONFIRM
     rate: float | None = None  # requests per second, every thread together
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    # --duration / --workers (conformance/deep.py): seconds of fresh cases after the default checks.
+    duration: float | None = None
+    workers: int = 1
 
     @property
     def live_enabled(self) -> bool:

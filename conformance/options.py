@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from billing_kit.conformance.errors import CliError
@@ -19,9 +20,33 @@ def build_config(**opts: Any) -> RunConfig:
     from billing_kit.conformance.config import OptionError, from_options
 
     try:
-        return from_options(**opts)
+        config = from_options(**opts)
     except OptionError as exc:
         raise CliError(str(exc)) from None
+    deep = _deep_options(opts.get("duration"), opts.get("workers"), opts.get("max_time"))
+    return dataclasses.replace(config, **deep) if deep else config
+
+
+def _deep_options(duration: str | None, workers: int | None, max_time: float | None) -> dict[str, Any]:
+    """--duration and --workers; without --max-time a deep run may take its duration plus the default budget."""
+    from billing_kit.conformance.config import DEFAULT_MAX_TIME
+    from billing_kit.conformance.deep import MAX_WORKERS, parse_duration
+    from billing_kit.conformance.workers import default_workers
+
+    if duration is None:
+        if workers is not None:
+            raise CliError("--workers needs --duration (the default run is sequential)")
+        return {}
+    try:
+        seconds = parse_duration(duration)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise CliError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
+    deep: dict[str, Any] = {"duration": seconds, "workers": workers or default_workers()}
+    if max_time is None:
+        deep["max_time"] = seconds + DEFAULT_MAX_TIME
+    return deep
 
 
 def check_keys(config: RunConfig, contract: Any) -> None:

@@ -11,6 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from billing_kit.conformance import clauses, preflight
 from billing_kit.conformance.clauses import Level
@@ -269,7 +270,13 @@ def run(
             progress.started(ctx)
         preflight.check_target(ctx)
         specs = select_checks(load_all(), config.only)
-        outcome, exhausted = run_checks(ctx, specs)
+        deep_summary: dict[str, Any] = {}
+        if config.duration:  # --duration: deep rounds between the default and the whole-run checks
+            from billing_kit.conformance.deep import run_with_deep
+
+            outcome, exhausted, deep_summary = run_with_deep(ctx, specs, client.budget)
+        else:
+            outcome, exhausted = run_checks(ctx, specs)
         if not outcome.stopped and not exhausted:
             confirm_findings(ctx, specs, config.confirm)
     finally:
@@ -283,7 +290,7 @@ def run(
         spec_origin=contract.origin,
         started_at=started_at,
         duration=time.monotonic() - started,
-        requests_sent=client.sent,
+        requests_sent=client.sent + int(deep_summary.get("requests", 0)),
         created=list(ctx.created),
         budget_exhausted=exhausted,
         strict=config.strict,
@@ -294,7 +301,8 @@ def run(
             "confirm": config.confirm,
             "rate": config.rate,
             "max_connections": config.max_connections,
-        },
+        }
+        | ({"deep": deep_summary} if deep_summary else {}),
         stopped=outcome.stopped,
         internal_errors=outcome.internal_errors,
     )

@@ -137,6 +137,7 @@ def judge(body: bytes, content_type: str | None = "application/json", key: str |
         ("", "broken"),
         ("a@b@example.com", "broken"),
         ('"a@b"@example.com', "may"),  # the @ inside quotes does not count
+        ('a"b@example.com', "may"),  # a stray quote inside a dot-atom opens no quoted string (a deep run's variant)
         ("a @example.com", "broken"),
         ("a@b..com", "broken"),
         ("a@", "broken"),

@@ -99,7 +99,7 @@ def _breaks_email_rules(value: str) -> bool:
             escaped = False
         elif quoted and ch == "\\":
             escaped = True
-        elif ch == '"':
+        elif ch == '"' and (quoted or index == 0):  # only a local part that starts with `"` is quoted
             quoted = not quoted
         elif ch == "@" and not quoted:
             at_signs.append(index)

@@ -1,0 +1,536 @@
+"""`check --duration D`: after the default checks, fresh cases until the time budget.
+
+    default checks (order < 90)  ->  deep rounds until D after the start  ->  whole-run checks
+
+A deep round (one worker, one round number) derives its seed from (run seed,
+worker, round) and sends:
+
+- Schemathesis's positive and negative fuzzing on that seed (the coverage
+  phase is deterministic, the default run sent it already), judged by the
+  generic phase's own judge (`checks/generic.py`);
+- the property checks (`PROPERTY_CHECKS`) with that seed;
+
+then judges the round's exchanges with the checks that judge a whole run
+(ERR-2, ERR-3) and folds every created id into the worker's compact id set
+(64-bit hashes: RES-ID-2) and every org_id into a set per key (RES-ORG-1).
+The round's exchanges are then dropped: a worker keeps findings (one per
+distinct message, with a count), hashes and counts, never the traffic.
+
+`--workers N` runs the rounds in N processes forked from a forkserver (`conformance.workers`); the
+ledgers are merged, so an id repeated across workers is a RES-ID-2 finding too.
+SIGINT stops the rounds; the whole-run checks judge what was sent and the
+report is written (the CLI then exits 130).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import signal
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from billing_kit.conformance.checks import REGISTRY, CheckSpec, load_all
+from billing_kit.conformance.config import RunConfig
+from billing_kit.conformance.context import CheckContext
+from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
+from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions
+from billing_kit.conformance.model import Exchange, Finding
+from billing_kit.conformance.redact import Redactor
+
+if TYPE_CHECKING:
+    from billing_kit.conformance.checks.generic import Planned
+    from billing_kit.conformance.runner import Outcome
+
+# Checks whose evidence is the whole run: they run once, after the deep rounds.
+WHOLE_RUN_ORDER: Final = 90
+PROPERTY_CHECKS: Final = (
+    "request.generated_valid_emails",
+    "request.generated_invalid_emails",
+    "response.generated_creates",
+)
+GENERIC_CHECK: Final = "generic.schemathesis_phases"
+ROUND_JUDGES: Final = ("errors.no_server_errors", "problems.errors_are_problems")
+IDS_CHECK: Final = "response.whole_run"
+# Per round: Schemathesis cases drawn per generation mode (the pool), cheap variants of the
+# pool (conformance/mutate.py), and examples per property check. Drawing through Hypothesis
+# costs milliseconds of CPU per case, a variant microseconds: the variants carry the volume.
+POOL_EXAMPLES: Final = 20
+VARIANTS: Final = 2000
+PROPERTY_EXAMPLES: Final = 20
+MAX_WORKERS: Final = 8
+# Seconds kept for the whole-run checks when --max-time, not --duration, ends the rounds.
+LATE_RESERVE: Final = 30.0
+# Distinct findings kept per (clause, check): messages that carry generated values could
+# otherwise grow without bound against a defective server; past it they are only counted.
+DISTINCT_FINDINGS: Final = 20
+DURATION_RE: Final = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h)$")
+UNITS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """`30s`, `10m`, `1h` (or `1.5h`) -> seconds; ValueError with a one-line reason otherwise."""
+    match = DURATION_RE.match(text.strip())
+    if match is None:
+        raise ValueError(f"--duration expects a number with s, m or h (30s, 10m, 1h), got {text!r}")
+    seconds = float(match.group(1)) * UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"--duration must be positive, got {text!r}")
+    return seconds
+
+
+def derive_seed(seed: int, worker: int, round_number: int) -> int:
+    """The seed of one round of one worker: the same run seed and worker count give the same cases."""
+    digest = hashlib.blake2b(f"{seed}:{worker}:{round_number}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") & 0x7FFFFFFF
+
+
+def round_nonce(nonce: str, worker: int, round_number: int) -> str:
+    """A nonce as long as the run's, unique per round (Idempotency-Keys are built from it)."""
+    return f"{nonce[:4]}{worker:02x}{round_number:06x}"[: len(nonce)]
+
+
+def id_hash(customer_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(customer_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+
+
+def _shape(message: str) -> str:
+    """A message with its numbers blanked: findings that differ only in counts are one finding."""
+    return re.sub(r"\d+", "#", message)
+
+
+class StopFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
+
+
+class StoppableBudget(Budget):
+    """A worker's budget: no request starts after `seconds` or once the run is interrupted, and one
+    that starts gets its full timeout (the client caps a request's timeout at the budget's
+    remaining time, which would turn the last requests' slowness into ERR-2 findings)."""
+
+    def __init__(self, seconds: float, stop: StopFlag, timeout: float) -> None:
+        super().__init__(seconds + timeout)
+        self.stop = stop
+        self.last_start = self.started + seconds
+
+    def sending(self) -> bool:
+        return not self.stop.is_set() and time.monotonic() < self.last_start
+
+    def check(self) -> None:
+        if not self.sending():
+            raise BudgetExhausted
+
+
+@dataclass
+class Ledger:
+    """What one worker keeps of its rounds: bounded findings, compact ids, counts."""
+
+    findings: dict[tuple[str, str, str, str], Finding] = field(default_factory=dict)
+    repeats: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    ids: set[int] = field(default_factory=set)
+    orgs: dict[str, set[str]] = field(default_factory=dict)
+    judged: Counter[str] = field(default_factory=Counter)
+    distinct: Counter[tuple[str, str]] = field(default_factory=Counter)
+    dropped: int = 0
+    requests: int = 0
+    rounds: int = 0
+    seconds: float = 0.0
+    cpu: float = 0.0
+
+    def keep(self, finding: Finding) -> None:
+        if finding.kind == "inconclusive":
+            return  # the default run judged the clause; a round that could not judge adds nothing
+        key = (finding.clause, finding.check, finding.kind, _shape(finding.message))
+        if key in self.findings:
+            self.repeats[key] += 1
+        elif self.distinct[(finding.clause, finding.check)] < DISTINCT_FINDINGS:
+            self.distinct[(finding.clause, finding.check)] += 1
+            self.findings[key] = finding
+        else:
+            self.dropped += 1
+
+    def merge(self, other: Ledger) -> list[int]:
+        """Fold another worker's ledger in; return the id hashes both saw (repeated ids)."""
+        for key, finding in other.findings.items():
+            if key in self.findings:
+                self.repeats[key] += 1 + other.repeats[key]
+            else:
+                self.findings[key] = finding
+                self.repeats[key] += other.repeats[key]
+        repeated = sorted(self.ids & other.ids)
+        self.ids |= other.ids
+        for key_ref, values in other.orgs.items():
+            self.orgs.setdefault(key_ref, set()).update(values)
+        self.judged.update(other.judged)
+        self.dropped += other.dropped
+        self.requests += other.requests
+        self.rounds += other.rounds
+        self.seconds = max(self.seconds, other.seconds)
+        self.cpu += other.cpu
+        return repeated
+
+
+@dataclass(frozen=True)
+class Job:
+    """One worker's share of the deep phase (pickled to a spawned process)."""
+
+    config: RunConfig
+    contract: Contract
+    nonce: str
+    worker: int
+    seconds: float
+
+
+# -- one round ----------------------------------------------------------------
+
+
+_STRATEGIES: dict[str, list[Any]] = {}
+
+
+def _generic_strategies(ctx: CheckContext) -> list[Any]:
+    """Schemathesis's positive and negative strategies for POST /customers, built once per process."""
+    cached = _STRATEGIES.get(ctx.contract.sha256)
+    if cached is None:
+        from schemathesis.generation import GenerationMode
+
+        from billing_kit.conformance.checks import generic
+
+        operation = generic._schema(ctx)[CUSTOMERS_PATH]["POST"]
+        modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+        cached = _STRATEGIES[ctx.contract.sha256] = [operation.as_strategy(generation_mode=m) for m in modes]
+    return cached
+
+
+def generic_round(ctx: CheckContext, ledger: Ledger, examples: int, variants: int) -> None:
+    """Fresh positive and negative fuzzing cases on the round's seed and variants of them, judged as the
+    generic phase judges its cases."""
+    from billing_kit.conformance import mutate
+    from billing_kit.conformance.checks import generic
+
+    class CountingRun(generic.GenericRun):
+        def send(self, item: Planned) -> Any:
+            sent = super().send(item)
+            if sent is not None:
+                ledger.judged.update(_generic_clauses(item, sent[1]))
+            return sent
+
+        def run_checks(self, item: Planned, exchange: Exchange) -> list[tuple[str, Any]]:
+            # Only Schemathesis's response checks on a 2xx become findings (`schema_findings`);
+            # its other verdicts feed the default run's progress tally alone.
+            response = exchange.response
+            if response is None or not 200 <= response.status < 300:
+                return []
+            return _response_checks(item, exchange)
+
+    run = CountingRun(ctx)
+    seen: set[str] = set()
+    pool: list[Planned] = []
+    try:
+        for strategy in _generic_strategies(ctx):
+            for case in generic.draw(strategy, examples, ctx.config.seed):
+                item = generic._planned(case)
+                if item is None:
+                    continue
+                signature = repr((item.method, item.content_type, item.body, item.auth, item.key_length, item.headers))
+                if signature not in seen:
+                    seen.add(signature)
+                    pool.append(item)
+                    run.one(item)
+        for item in mutate.variants(pool, variants, ctx.config.seed, ctx.contract):
+            run.one(item)
+    finally:
+        run.flush()
+
+
+def _response_checks(item: Planned, exchange: Exchange) -> list[tuple[str, Any]]:
+    """Schemathesis's checks of a 2xx answer against the operation's responses (status, media type, schema)."""
+    import requests
+    from schemathesis.core.failures import FailureGroup
+    from schemathesis.core.transport import Response
+    from schemathesis.specs.openapi import checks as oas
+
+    response = exchange.response
+    assert response is not None
+    request = requests.Request(item.method, exchange.request.url).prepare()
+    headers: dict[str, list[str]] = {}
+    for name, value in response.headers:
+        headers.setdefault(name.lower(), []).append(value)
+    wrapped = Response(response.status, headers, response.body, request, response.elapsed, True)
+    failures: list[tuple[str, Any]] = []
+    for func in (oas.status_code_conformance, oas.content_type_conformance, oas.response_schema_conformance):
+        try:
+            item.case.validate_response(wrapped, checks=[func])
+        except FailureGroup as group:
+            failures += [(func.__name__, failure) for failure in group.exceptions]
+        except Exception:  # a check that cannot judge this answer is no evidence either way
+            continue
+    return failures
+
+
+def _generic_clauses(item: Planned, expectation: Any) -> set[str]:
+    from billing_kit.conformance.checks import generic
+
+    if item.method != "POST":
+        return {"ERR-4"}
+    clauses = {b.clause for b in expectation.breaks}
+    if clauses:
+        clauses.add("ERR-1")
+    if expectation.must_accept:
+        clauses |= generic.MUST_ACCEPT_CLAUSES
+    if expectation.nul_fields:
+        clauses.add("REQ-TEXT-1")
+    return clauses
+
+
+def _run_spec(ctx: CheckContext, spec: CheckSpec, ledger: Ledger) -> bool:
+    """Run one check in a round; True when the round's budget ran out."""
+    from billing_kit.conformance.runner import run_checks
+
+    before = len(ctx.log)
+    _, exhausted = run_checks(ctx, [spec])
+    ledger.judged.update({clause: len(ctx.log) - before for clause in spec.clauses})
+    return exhausted
+
+
+def _judge_round(ctx: CheckContext, ledger: Ledger) -> None:
+    """The whole-run judges over this round's exchanges, ids and org_ids into the ledger."""
+    from billing_kit.conformance.runner import run_checks
+
+    run_checks(ctx, [REGISTRY[name] for name in ROUND_JUDGES if name in REGISTRY])
+    ledger.judged["ERR-2"] += len(ctx.log)
+    ledger.judged["ERR-3"] += sum(1 for e in ctx.log if e.response is not None and 400 <= e.response.status < 500)
+    ctx.current = REGISTRY[IDS_CHECK]
+    for exchange in ctx.log:
+        created = _created(exchange)
+        if created is None:
+            continue
+        customer_id, org = created
+        ledger.judged["RES-ID-2"] += 1
+        hashed = id_hash(customer_id)
+        if hashed in ledger.ids:
+            ctx.violation(
+                "RES-ID-2",
+                "two creates got the same id",
+                expected="distinct ids",
+                actual=f"{customer_id} twice",
+                exchange=exchange,
+            )
+        ledger.ids.add(hashed)
+        if org is not None:
+            ledger.judged["RES-ORG-1"] += 1
+            ledger.orgs.setdefault(exchange.request.key_ref or "", set()).add(org)
+    ctx.current = None
+
+
+def _created(exchange: Exchange) -> tuple[str, str | None] | None:
+    if not exchange.created:
+        return None
+    body = exchange.json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        return None
+    org = body.get("org_id")
+    return body["id"], org if isinstance(org, str) else None
+
+
+def work(job: Job, stop: StopFlag) -> Ledger:
+    """One worker: rounds until its budget runs out or the run is stopped."""
+    from billing_kit import __version__
+
+    started, cpu = time.monotonic(), time.process_time()
+    load_all()  # a spawned worker starts with an empty registry
+    ledger = Ledger()
+    config = job.config
+    budget = StoppableBudget(job.seconds, stop, config.timeout)
+    client = Client(
+        ClientOptions(
+            base_url=config.base_url,
+            timeout=config.timeout,
+            extra_headers=config.headers,
+            verify=config.verify,
+            user_agent=f"billing-kit-conformance/{__version__}",
+            pool_size=4,
+        ),
+        budget,
+        Redactor([config.api_key, config.live_key]),
+    )
+    from billing_kit.conformance.runner import select_checks
+
+    selected = {spec.name for spec in select_checks(load_all(), config.only)}  # --only applies to the rounds too
+    properties = [REGISTRY[name] for name in PROPERTY_CHECKS if name in selected]
+    generic_spec = REGISTRY[GENERIC_CHECK]
+    try:
+        round_number = 0
+        while budget.sending():
+            round_number += 1
+            seed = derive_seed(config.seed, job.worker, round_number)
+            ctx = CheckContext(
+                job.contract,
+                replace(config, seed=seed, examples=PROPERTY_EXAMPLES),
+                client,
+                nonce=round_nonce(job.nonce, job.worker, round_number),
+            )
+            exhausted = False
+            if GENERIC_CHECK in selected:
+                ctx.current = generic_spec
+                try:
+                    generic_round(ctx, ledger, POOL_EXAMPLES, VARIANTS)
+                except BudgetExhausted:
+                    exhausted = True
+                ctx.current = None
+            for spec in properties:
+                if exhausted:
+                    break
+                exhausted = _run_spec(ctx, spec, ledger)
+            _judge_round(ctx, ledger)
+            for finding in ctx.findings:
+                ledger.keep(finding)
+            ledger.requests += len(ctx.log)
+            ledger.rounds += 1
+            if exhausted:
+                break
+    finally:
+        client.close()
+    ledger.seconds = time.monotonic() - started
+    ledger.cpu = time.process_time() - cpu
+    return ledger
+
+
+# -- the phase, in the run ---------------------------------------------------------
+
+
+def _default_ledger(ctx: CheckContext) -> Ledger:
+    """The default run's ids and org_ids, so a deep create repeating one of them is found too."""
+    ledger = Ledger()
+    for record in ctx.created:
+        ledger.ids.add(id_hash(record.id))
+    for exchange in ctx.log:
+        created = _created(exchange)
+        if created is not None and created[1] is not None:
+            ledger.orgs.setdefault(exchange.request.key_ref or "", set()).add(created[1])
+    return ledger
+
+
+def report_merged(ctx: CheckContext, merged: Ledger, repeated: list[int]) -> None:
+    """The deep phase's findings into the run's, each once, with how often it was seen."""
+    for key, finding in merged.findings.items():
+        count = merged.repeats[key]
+        if count:
+            finding = replace(finding, message=f"{finding.message} (seen {count + 1} times in the deep phase)")
+        ctx.findings.append(finding)
+    ctx.current = REGISTRY[IDS_CHECK]
+    for hashed in repeated[:3]:
+        ctx.violation(
+            "RES-ID-2",
+            f"two creates got the same id ({len(repeated)} ids repeated across workers or the default phase)",
+            expected="distinct ids",
+            actual=f"one id in two workers' creates (64-bit hash {hashed:016x})",
+        )
+    for key_ref, values in merged.orgs.items():
+        if len(values) > 1:
+            ctx.violation(
+                "RES-ORG-1",
+                f"customers created with the same {key_ref} key have {len(values)} org_ids",
+                expected="one org_id per key",
+                actual=", ".join(sorted(values)[:3]),
+            )
+    ctx.current = None
+
+
+def workers_for(config: RunConfig) -> int:
+    return max(1, config.workers)
+
+
+def run_deep(ctx: CheckContext, seconds: float, stop: StopFlag) -> Ledger:
+    """The deep rounds (in this process, or in `--workers` processes); their findings reported into ctx."""
+    from billing_kit.conformance import workers
+
+    config = ctx.config
+    count = workers_for(config)
+    jobs = [Job(config, ctx.contract, ctx.nonce, worker, seconds) for worker in range(count)]
+    ledgers = [work(jobs[0], stop)] if count == 1 else workers.run_jobs(jobs, stop)
+    merged = _default_ledger(ctx)
+    repeated: list[int] = []
+    for ledger in ledgers:
+        repeated += merged.merge(ledger)
+    report_merged(ctx, merged, repeated)
+    return merged
+
+
+class _Interrupt:
+    """SIGINT during a deep run stops the rounds instead of the process."""
+
+    def __init__(self) -> None:
+        self.flag = threading.Event()
+        self.previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
+        self.flag.set()
+
+    def __exit__(self, *_: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def run_with_deep(ctx: CheckContext, specs: list[CheckSpec], budget: Budget) -> tuple[Outcome, bool, dict[str, Any]]:
+    """Default checks, deep rounds until --duration, whole-run checks; (outcome, exhausted, summary)."""
+    from billing_kit.conformance.runner import run_checks
+
+    duration = ctx.config.duration or 0.0
+    progress = ctx.progress
+    if workers_for(ctx.config) > 1:
+        from billing_kit.conformance import workers
+
+        workers.warm_up()
+    with _Interrupt() as interrupt:
+        ran, exhausted = run_checks(ctx, [s for s in specs if s.order < WHOLE_RUN_ORDER])
+        if ran.stopped:
+            exhausted = True  # the target is gone: no deep rounds
+        reserve = min(LATE_RESERVE, ctx.config.max_time / 4)
+        end = min(budget.started + duration, budget.deadline - reserve)
+        cut_short = budget.started + duration > budget.deadline - reserve
+        summary: dict[str, Any] = {"duration": duration, "workers": workers_for(ctx.config)}
+        if not exhausted and not interrupt.flag.is_set() and end - time.monotonic() > 1:
+            seconds = end - time.monotonic()
+            if progress:
+                progress(f"deep phase: {seconds:.0f} s on {workers_for(ctx.config)} worker(s)")
+            try:
+                merged = run_deep(ctx, seconds, interrupt.flag)
+            except Exception as exc:  # a crashed worker must not take the default run's verdicts with it
+                merged = Ledger()
+                summary["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+                if progress:
+                    progress(f"deep phase stopped: {summary['error']}")
+            summary |= {
+                "rounds": merged.rounds,
+                "requests": merged.requests,
+                "seconds": round(merged.seconds, 1),
+                "cpu_seconds": round(merged.cpu, 1),
+                "distinct_ids": len(merged.ids),
+                "findings_not_kept": merged.dropped,
+                "judged": dict(sorted(merged.judged.items())),
+            }
+            if progress:
+                progress(
+                    f"deep phase: {merged.requests} requests in {merged.rounds} rounds, {merged.seconds:.1f} s; "
+                    "cases judged per clause: "
+                    + ", ".join(f"{clause} {n}" for clause, n in sorted(merged.judged.items()) if n)
+                )
+        summary["interrupted"] = interrupt.flag.is_set()
+        summary["cut_short_by_max_time"] = cut_short
+        if not exhausted:
+            late, exhausted = run_checks(ctx, [s for s in specs if s.order >= WHOLE_RUN_ORDER])
+            ran.completed |= late.completed
+            ran.crashed |= late.crashed
+            ran.stopped = ran.stopped or late.stopped
+    return ran, exhausted or cut_short, summary
