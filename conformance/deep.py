@@ -44,7 +44,7 @@ from billing_kit.conformance.redact import Redactor
 
 if TYPE_CHECKING:
     from billing_kit.conformance.checks.generic import Planned
-    from billing_kit.conformance.runner import Outcome
+    from billing_kit.conformance.execute import Outcome
 
 # Checks whose evidence is the whole run: they run once, after the deep rounds.
 WHOLE_RUN_ORDER: Final = 90
@@ -62,7 +62,6 @@ IDS_CHECK: Final = "response.whole_run"
 POOL_EXAMPLES: Final = 20
 VARIANTS: Final = 2000
 PROPERTY_EXAMPLES: Final = 20
-MAX_WORKERS: Final = 8
 # Seconds kept for the whole-run checks when --max-time, not --duration, ends the rounds.
 LATE_RESERVE: Final = 30.0
 # Distinct findings kept per (clause, check): messages that carry generated values could
@@ -290,7 +289,7 @@ def _generic_clauses(item: Planned, expectation: Any) -> set[str]:
 
 def _run_spec(ctx: CheckContext, spec: CheckSpec, ledger: Ledger) -> bool:
     """Run one check in a round; True when the round's budget ran out."""
-    from billing_kit.conformance.runner import run_checks
+    from billing_kit.conformance.execute import run_checks
 
     before = len(ctx.log)
     _, exhausted = run_checks(ctx, [spec])
@@ -300,7 +299,7 @@ def _run_spec(ctx: CheckContext, spec: CheckSpec, ledger: Ledger) -> bool:
 
 def _judge_round(ctx: CheckContext, ledger: Ledger) -> None:
     """The whole-run judges over this round's exchanges, ids and org_ids into the ledger."""
-    from billing_kit.conformance.runner import run_checks
+    from billing_kit.conformance.execute import run_checks
 
     run_checks(ctx, [REGISTRY[name] for name in ROUND_JUDGES if name in REGISTRY])
     ledger.judged["ERR-2"] += len(ctx.log)
@@ -340,7 +339,7 @@ def _created(exchange: Exchange) -> tuple[str, str | None] | None:
 
 def work(job: Job, stop: StopFlag) -> Ledger:
     """One worker: rounds until its budget runs out or the run is stopped."""
-    from billing_kit import __version__
+    from billing_kit.conformance.version import __version__
 
     started, cpu = time.monotonic(), time.process_time()
     load_all()  # a spawned worker starts with an empty registry
@@ -359,7 +358,7 @@ def work(job: Job, stop: StopFlag) -> Ledger:
         budget,
         Redactor([config.api_key, config.live_key]),
     )
-    from billing_kit.conformance.runner import select_checks
+    from billing_kit.conformance.execute import select_checks
 
     selected = {spec.name for spec in select_checks(load_all(), config.only)}  # --only applies to the rounds too
     properties = [REGISTRY[name] for name in PROPERTY_CHECKS if name in selected]
@@ -453,7 +452,7 @@ def run_deep(ctx: CheckContext, seconds: float, stop: StopFlag) -> Ledger:
     config = ctx.config
     count = workers_for(config)
     jobs = [Job(config, ctx.contract, ctx.nonce, worker, seconds) for worker in range(count)]
-    ledgers = [work(jobs[0], stop)] if count == 1 else workers.run_jobs(jobs, stop)
+    ledgers = [work(jobs[0], stop)] if count == 1 else workers.run_jobs(jobs, stop, work)
     merged = _default_ledger(ctx)
     repeated: list[int] = []
     for ledger in ledgers:
@@ -484,7 +483,7 @@ class _Interrupt:
 
 def run_with_deep(ctx: CheckContext, specs: list[CheckSpec], budget: Budget) -> tuple[Outcome, bool, dict[str, Any]]:
     """Default checks, deep rounds until --duration, whole-run checks; (outcome, exhausted, summary)."""
-    from billing_kit.conformance.runner import run_checks
+    from billing_kit.conformance.execute import run_checks
 
     duration = ctx.config.duration or 0.0
     progress = ctx.progress

@@ -30,8 +30,8 @@ def build_config(**opts: Any) -> RunConfig:
 def _deep_options(duration: str | None, workers: int | None, max_time: float | None) -> dict[str, Any]:
     """--duration and --workers; without --max-time a deep run may take its duration plus the default budget."""
     from billing_kit.conformance.config import DEFAULT_MAX_TIME
-    from billing_kit.conformance.deep import MAX_WORKERS, parse_duration
-    from billing_kit.conformance.workers import default_workers
+    from billing_kit.conformance.deep import parse_duration
+    from billing_kit.conformance.workers import MAX_WORKERS, default_workers
 
     if duration is None:
         if workers is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,110 +17,15 @@ from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.contract import Contract, load_contract
-from billing_kit.conformance.failures import Inconclusive
-from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions, TargetStopped
-from billing_kit.conformance.ledger import Entry, Ledger, coverage_of
+from billing_kit.conformance.execute import Outcome, run_checks, select_checks
+from billing_kit.conformance.http import Budget, Client, ClientOptions
+from billing_kit.conformance.ledger import Entry, coverage_of
 from billing_kit.conformance.model import ClauseVerdict, Finding, RunResult, Verdict
 from billing_kit.conformance.progress import Progress
 from billing_kit.conformance.redact import Redactor
 from billing_kit.conformance.registry import CheckSpec, load_all
 
 _VIOLATION_VERDICT = {Level.MUST: Verdict.FAIL, Level.SHOULD: Verdict.WARN, Level.MAY: Verdict.INFO}
-STOPPED_CHECK = "runner.target_stopped"
-
-
-@dataclass
-class Outcome:
-    """What running the checks left for `fold`: which checks finished, their evidence, what went wrong."""
-
-    completed: set[tuple[str, str]] = field(default_factory=set)  # (check, clause) of checks that ran to the end
-    ledger: Ledger = field(default_factory=Ledger)
-    crashed: dict[str, str] = field(default_factory=dict)  # check -> the internal error
-    stopped: str | None = None  # why and when the target stopped answering
-    exhausted: bool = False
-
-    def __contains__(self, pair: object) -> bool:  # `(check, clause) in ran`, as before the ledger
-        return pair in self.completed
-
-    @property
-    def internal_errors(self) -> list[str]:
-        return [f"{name}: {error}" for name, error in self.crashed.items()]
-
-
-def select_checks(specs: list[CheckSpec], only: tuple[str, ...]) -> list[CheckSpec]:
-    if not only:
-        return specs
-    return [spec for spec in specs if spec.always or set(spec.clauses) & set(only)]
-
-
-def _needs_unmet(spec: CheckSpec, config: RunConfig) -> str | None:
-    if "api_key" in spec.needs and not config.api_key:
-        return "needs an API key (--api-key or $BILLING_API_KEY)"
-    if "live_key" in spec.needs and not config.live_enabled:
-        return "needs a live key (--live-key with --allow-live)"
-    return None
-
-
-def stop_reason(stopped: TargetStopped) -> str:
-    return f"the server stopped answering at request {stopped.request_number}, {stopped.elapsed:.1f} s into the run"
-
-
-def _record_stop(ctx: CheckContext, outcome: Outcome, stopped: TargetStopped) -> None:
-    outcome.stopped = stop_reason(stopped)
-    ctx.findings.append(
-        Finding(
-            clause="ERR-2",
-            kind="violation",
-            message=f"{outcome.stopped}: {stopped.reason}",
-            check=STOPPED_CHECK,
-            expected="an answer to every request, for the whole run",
-            actual=f"{stopped.reason} from request {stopped.request_number} on",
-        )
-    )
-
-
-def run_checks(ctx: CheckContext, specs: list[CheckSpec]) -> tuple[Outcome, bool]:
-    """Run the checks; return what they left for `fold` and whether the budget ran out."""
-    outcome = Outcome(ledger=ctx.ledger)
-    progress = ctx.progress
-    for spec in specs:
-        if outcome.stopped and not spec.always:
-            continue  # the target is gone: only the judges of the run so far (ERR-2) still run
-        unmet = _needs_unmet(spec, ctx.config)
-        ctx.current = spec
-        if unmet:
-            for clause in spec.clauses:
-                ctx.inconclusive(clause, f"{spec.name} {unmet}")
-            continue
-        started = time.monotonic()
-        try:
-            spec.func(ctx)
-        except BudgetExhausted:
-            if progress:
-                progress(f"{spec.name}: the run budget (--max-time) ran out")
-            outcome.exhausted = True
-            break
-        except TargetStopped as stopped:
-            if outcome.stopped is None:
-                _record_stop(ctx, outcome, stopped)
-                if progress:
-                    progress(f"{spec.name}: {outcome.stopped}; no more requests are sent")
-            continue
-        except Inconclusive as exc:
-            for clause in spec.clauses:
-                ctx.inconclusive(clause, f"{spec.name}: {exc}")
-        except Exception as exc:  # a crash inside the suite: an internal error, never a verdict
-            outcome.crashed[spec.name] = f"{type(exc).__name__}: {ctx.client.redactor.text(str(exc))[:300]}"
-            for clause in spec.clauses:
-                ctx.inconclusive(clause, f"internal error in {spec.name}: {outcome.crashed[spec.name]}")
-            continue
-        outcome.completed.update((spec.name, clause) for clause in spec.clauses)
-        if progress:
-            found = sum(1 for f in ctx.findings if f.check == spec.name and f.kind == "violation")
-            tail = f"{found} finding(s)" if found else "ok"
-            progress(f"{spec.name} [{', '.join(spec.clauses)}] {tail} ({time.monotonic() - started:.1f} s)")
-    ctx.current = None
-    return outcome, outcome.exhausted
 
 
 def _required(spec: CheckSpec, entry: Entry) -> int:

@@ -19,11 +19,15 @@ import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.synchronize import Event
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
-from billing_kit.conformance.deep import MAX_WORKERS, Job, Ledger, StopFlag, work
+if TYPE_CHECKING:
+    from billing_kit.conformance.deep import Job, Ledger, StopFlag
+
+MAX_WORKERS: Final = 8
 
 # Seconds a worker may take past its budget (spawn, imports, the request in flight) before it is given up.
 GRACE = 60.0
@@ -51,16 +55,19 @@ def _ignore_sigint() -> None:
 
 
 _STOP: Any = None
+_WORK: Any = None
 
 
-def _init(stop: Event) -> None:
-    global _STOP
+def _init(stop: Event, work: Callable[[Job, Any], Ledger]) -> None:
+    # `work` (deep.work) reaches the worker by reference, so this module never imports deep.py.
+    global _STOP, _WORK
     _ignore_sigint()
-    _STOP = stop
+    _STOP, _WORK = stop, work
 
 
 def _work(job: Job) -> Ledger:
-    return work(job, _STOP)
+    result: Ledger = _WORK(job, _STOP)
+    return result
 
 
 PRELOAD = ["billing_kit.conformance.deep", "billing_kit.conformance.checks.generic", "schemathesis", "hypothesis"]
@@ -80,12 +87,12 @@ def warm_up() -> None:
     forkserver.ensure_running()
 
 
-def run_jobs(jobs: list[Job], stop: StopFlag) -> list[Ledger]:
-    """Run every job in its own process; the ledgers in job order."""
+def run_jobs(jobs: list[Job], stop: StopFlag, work: Callable[[Job, Any], Ledger]) -> list[Ledger]:
+    """Run every job in its own process with `work`; the ledgers in job order."""
     context = _context()
     shared = context.Event()
     jobs = [share(job, len(jobs)) for job in jobs]
-    with context.Pool(len(jobs), initializer=_init, initargs=(shared,)) as pool:
+    with context.Pool(len(jobs), initializer=_init, initargs=(shared, work)) as pool:
         pending = pool.map_async(_work, jobs, chunksize=1)
         give_up = time.monotonic() + max(job.seconds for job in jobs) + GRACE
         while not pending.ready() and time.monotonic() < give_up:

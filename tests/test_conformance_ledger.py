@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from billing_kit.conformance import runner
+from billing_kit.conformance import execute, runner
 from billing_kit.conformance.cli import check as check_command
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.contract import load_contract
@@ -145,7 +145,7 @@ def test_checks_cut_off_by_a_stopped_target_leave_skip_with_the_moment() -> None
     ledger.auto("request.length_boundaries", ("REQ-LEN-1",), exchange(201))
     specs = [spec("request.length_boundaries", "REQ-LEN-1"), spec("generic.schemathesis_phases", "REQ-LEN-1")]
     outcome = runner.Outcome(completed={("request.length_boundaries", "REQ-LEN-1")}, ledger=ledger)
-    outcome.stopped = runner.stop_reason(TargetStopped("connection refused", 371, 12.43))
+    outcome.stopped = execute.stop_reason(TargetStopped("connection refused", 371, 12.43))
     verdict = verdict_of(runner.fold([], specs, outcome, ()), "REQ-LEN-1")
     assert verdict.verdict is Verdict.SKIP
     assert verdict.note == "1 of 2 cases unanswered: the server stopped answering at request 371, 12.4 s into the run"

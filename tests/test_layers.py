@@ -67,6 +67,10 @@ LAYERS: dict[str, int | str] = {
     "conformance.strategies": CHECKS,
     # 4. runner
     "conformance.runner": RUNNER,
+    "conformance.execute": RUNNER,
+    "conformance.deep": RUNNER,
+    "conformance.workers": RUNNER,
+    "conformance.mutate": RUNNER,
     "conformance.preflight": RUNNER,
     "conformance.progress": RUNNER,
     "conformance.confirm": RUNNER,
