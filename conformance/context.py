@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from billing_kit.conformance import clauses
+from billing_kit.conformance.checks.generic_plan import PlanCache
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import LIVE_CREATE_CAP, RunConfig
 from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
@@ -71,7 +72,9 @@ class LiveCapReached(Inconclusive):
 
 
 class CheckContext:
-    def __init__(self, contract: Contract, config: RunConfig, client: Client, nonce: str) -> None:
+    def __init__(
+        self, contract: Contract, config: RunConfig, client: Client, nonce: str, plans: PlanCache | None = None
+    ) -> None:
         self.contract = contract
         self.config = config
         self.client = client
@@ -84,6 +87,7 @@ class CheckContext:
         self.ledger = Ledger()
         # Ids of 2xx exchanges a targeted check judged with what it sent (`response.every_success` judges the rest).
         self.judged_success: set[int] = set()
+        self.plans = plans if plans is not None else PlanCache()  # the generic phase's cases (runner.run's)
         self.progress: Callable[[str], None] | None = None  # a line per finished check (runner.run's argument)
         self._created_ids: set[str] = set()
         self._resends = 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from billing_kit.conformance import clauses, preflight
+from billing_kit.conformance.checks.generic_plan import PlanCache
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
@@ -263,7 +264,8 @@ def run(
     try:
         preflight.require_key(config)
         client.reachable()
-        ctx = CheckContext(contract, config, client, nonce=secrets.token_hex(6))
+        # The run owns the generic phase's plan: planned once, reused by confirmation reruns.
+        ctx = CheckContext(contract, config, client, nonce=secrets.token_hex(6), plans=PlanCache())
         if progress is not None:
             ctx.progress = progress.line
             progress.started(ctx)
