@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from billing_kit.conformance.context import CheckContext
     from billing_kit.conformance.model import Exchange
 
@@ -190,19 +192,42 @@ def judge_case(ctx: CheckContext, case: Case, exchange: Exchange) -> bool:
     return True
 
 
-def run_corpus(ctx: CheckContext, name: str, clauses: tuple[str, ...] | None = None) -> None:
-    """Send every case (of `clauses`, default those the current check names) and judge it."""
-    wanted = clauses or (ctx.current.clauses if ctx.current else ())
+def wanted(ctx: CheckContext, case: Case, clauses: tuple[str, ...] | None = None) -> bool:
+    """Whether to run the case: its clause is one of `clauses` (default: the current check's) and selected."""
+    current = clauses or (ctx.current.clauses if ctx.current else ())
+    return case.clause in current and (not ctx.config.only or case.clause in ctx.config.only)
+
+
+def run_cases(
+    ctx: CheckContext,
+    cases: Iterable[tuple[Case, Exchange | None]],
+    *,
+    clauses: tuple[str, ...] | None = None,
+    then: Callable[[CheckContext, Case, Exchange], None] | None = None,
+    what: str = "of its cases",
+) -> None:
+    """Judge each wanted (case, exchange), sending the case first when no exchange is given.
+
+    `then` judges more of a judged answer (body.py: the echo of accepted U+0000 text);
+    a clause none of whose cases got a usable answer is inconclusive.
+    """
     answered: dict[str, int] = {}
-    for case in load(name):
-        if case.clause not in wanted or (ctx.config.only and case.clause not in ctx.config.only):
+    for case, given in cases:
+        if not wanted(ctx, case, clauses):
             continue
+        exchange = given if given is not None else send_case(ctx, case)
         answered.setdefault(case.clause, 0)
-        exchange = send_case(ctx, case)
-        judged = judge_case(ctx, case, exchange)
+        judged = judge_case(ctx, case, exchange)  # False on a 5xx or no answer: ERR-2's business
         ctx.probe(case.clause, exchange, case=case.id, judged=judged)
         if judged:
             answered[case.clause] += 1
+            if then is not None:
+                then(ctx, case, exchange)
     for clause, count in answered.items():
         if count == 0:
-            ctx.inconclusive(clause, f"no usable answer to any case of corpus {name}")
+            ctx.inconclusive(clause, f"no usable answer to any {what}")
+
+
+def run_corpus(ctx: CheckContext, name: str, clauses: tuple[str, ...] | None = None) -> None:
+    """Send every case (of `clauses`, default those the current check names) and judge it."""
+    run_cases(ctx, [(case, None) for case in load(name)], clauses=clauses, what=f"case of corpus {name}")
