@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from billing_kit.conformance import clauses
-from billing_kit.conformance.checks.generic_plan import PlanCache
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import LIVE_CREATE_CAP, RunConfig
 from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
@@ -30,6 +29,7 @@ from billing_kit.conformance.failures import Failure, Inconclusive
 from billing_kit.conformance.http import REQUEST_EXCERPT, Client
 from billing_kit.conformance.ledger import Ledger
 from billing_kit.conformance.model import CreatedRecord, Exchange, Finding, FindingKind
+from billing_kit.conformance.plan_cache import PlanCache
 from billing_kit.conformance.registry import CheckSpec
 from billing_kit.conformance.reproduce import curl_command, rerun_command
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from billing_kit.conformance import clauses, preflight
-from billing_kit.conformance.checks.generic_plan import PlanCache
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
@@ -22,6 +21,7 @@ from billing_kit.conformance.failures import Inconclusive
 from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions, TargetStopped
 from billing_kit.conformance.ledger import Entry, Ledger, coverage_of
 from billing_kit.conformance.model import ClauseVerdict, Finding, RunResult, Verdict
+from billing_kit.conformance.plan_cache import PlanCache
 from billing_kit.conformance.progress import Progress
 from billing_kit.conformance.redact import Redactor
 from billing_kit.conformance.registry import CheckSpec, load_all

@@ -15,12 +15,12 @@ import pytest
 from billing_kit.conformance import runner
 from billing_kit.conformance.checks import generic, load_all
 from billing_kit.conformance.checks.generic_judge import email_class, judge_request
-from billing_kit.conformance.checks.generic_plan import PlanCache
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.contract import load_contract
 from billing_kit.conformance.http import Budget, Client, ClientOptions
 from billing_kit.conformance.model import ClauseVerdict, Exchange, RecordedRequest, RecordedResponse, Verdict
+from billing_kit.conformance.plan_cache import PlanCache
 from billing_kit.conformance.redact import Redactor
 from tests.support.reference import ReferenceServer
 from tests.support.zoo import SANDBOX_KEY, zoo

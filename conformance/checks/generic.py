@@ -5,7 +5,7 @@ then seeded positive and negative fuzzing) and runs its own checks on every
 answer; the suite sends them through its own client (so ERR-2 and ERR-3 see
 them) and maps each finding to the contract's clause and level. In pieces:
 
-    generic_plan.py          the cases, planned once per run (`PlanCache`, owned by the runner)
+    generic_plan.py          the cases, planned once per run (kept in the run's `PlanCache`, `ctx.plans`)
     generic_send.py          fresh idempotency keys, the `--only` filter, the send
     generic_judge.py         what a request breaks, read from the request as sent
     generic_answer.py        each answer judged against that (`AnswerJudge`)
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from billing_kit.conformance.checks import check
+from billing_kit.conformance.checks import check, generic_plan
 from billing_kit.conformance.checks.generic_answer import AnswerJudge, clauses_of
 from billing_kit.conformance.checks.generic_plan import Planned
 from billing_kit.conformance.checks.generic_schemathesis import run_checks
@@ -64,8 +64,9 @@ class Tally:
 
 
 def plan(ctx: CheckContext) -> list[Planned]:
-    """The run's planned cases, from the plan cache the runner handed the context."""
-    return ctx.plans.plan(ctx.contract, ctx.config.seed, ctx.config.examples)
+    """The run's planned cases, from the plan cache the runner handed the context (planned on first use)."""
+    contract, seed, examples = ctx.contract, ctx.config.seed, ctx.config.examples
+    return ctx.plans.get((contract.sha256, seed, examples), lambda: generic_plan.plan(contract, seed, examples))
 
 
 class GenericRun(AnswerJudge):

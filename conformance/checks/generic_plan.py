@@ -2,14 +2,13 @@
 
 Coverage-phase cases (boundaries and examples) come first, then `examples`
 seeded positive and negative fuzzing cases; each becomes a `Planned` request
-(or is dropped when an HTTP client could not send it), deduplicated. A
-`PlanCache` the runner owns keeps the plan per (spec sha, seed, examples):
-the same seed sends the same cases, and a confirmation rerun plans nothing.
+(or is dropped when an HTTP client could not send it), deduplicated. The run
+keeps the plan in its `PlanCache` (conformance/plan_cache.py, `ctx.plans`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from billing_kit.conformance import strategies
@@ -44,19 +43,6 @@ class Planned:
     headers: tuple[tuple[str, str], ...]
 
 
-@dataclass
-class PlanCache:
-    """Planned cases per (spec sha, seed, examples); one per run, made by the runner (a test may share one)."""
-
-    plans: dict[tuple[str, int, int], list[Planned]] = field(default_factory=dict)
-
-    def plan(self, contract: Contract, seed: int, examples: int) -> list[Planned]:
-        key = (contract.sha256, seed, examples)
-        if key not in self.plans:
-            self.plans[key] = plan(contract, seed, examples)
-        return self.plans[key]
-
-
 def _schema(contract: Contract) -> Any:
     import schemathesis
 
@@ -65,7 +51,7 @@ def _schema(contract: Contract) -> Any:
 
 
 def plan(contract: Contract, seed: int, examples: int) -> list[Planned]:
-    """Coverage cases, then `examples` positive and negative fuzzing cases, deduplicated (never cached)."""
+    """Coverage cases, then `examples` positive and negative fuzzing cases, deduplicated (not cached here)."""
     from schemathesis.generation import GenerationMode
 
     schema = _schema(contract)

@@ -3,12 +3,21 @@
 A case expects what CONTRACT.md says (`accept`, `reject`, or `may`), never what
 the reference happens to do. A broken `reject` on a MUST clause of REQ-*/AUTH-*
 is also an ERR-1 violation; `may` cases are recorded as INFO notes.
+
+Any string of a case may name a spec value as `{placeholder}` (`PLACEHOLDERS`:
+the key prefixes of x-key-prefixes, the id prefix); `load_for(name, contract)`
+fills them from the spec in use, and `validate` refuses an unknown name.
+Values of the run (`RUN_PLACEHOLDERS`: the nonce, the configured key, a fresh
+unknown token per case) are filled by `load_for_run(name, ctx)`.
 """
 
 from __future__ import annotations
 
+import base64
 import json
-from dataclasses import dataclass, field
+import re
+import secrets
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from billing_kit.conformance.context import CheckContext
+    from billing_kit.conformance.contract import Contract
     from billing_kit.conformance.model import Exchange
 
 CORPORA_DIR = Path(__file__).parent
@@ -71,6 +81,10 @@ def validate(document: Any, origin: str) -> None:
     if errors:
         error = errors[0]
         raise CorpusError(f"{origin}: {'/'.join(map(str, error.path))}: {error.message[:200]}")
+    known = (*PLACEHOLDERS, *RUN_PLACEHOLDERS)
+    unknown = sorted(set(PLACEHOLDER.findall(json.dumps(document["cases"], ensure_ascii=False))) - set(known))
+    if unknown:
+        raise CorpusError(f"{origin}: unknown placeholder {{{unknown[0]}}}; known: {', '.join(known)}")
     seen: set[str] = set()
     for case in document["cases"]:
         if case["clause"] not in clauses.BY_ID:
@@ -105,6 +119,86 @@ def load(name: str) -> tuple[Case, ...]:
             )
         )
     return tuple(cases)
+
+
+# Spec values a case may name as `{placeholder}` in any string (body, raw text, headers, auth):
+# the prefixes of x-key-prefixes and the id prefix, so no corpus types them a second time.
+PLACEHOLDERS = (
+    "sandbox_key_prefix",
+    "live_key_prefix",
+    "id_prefix",
+    "sandbox_environment",
+    "live_environment",
+    "name_too_long",
+    "external_id_too_long",
+)
+# Values of the run: its nonce, the configured API key (an unknown one when none is), the key as a
+# Basic credential (`key:`), and a fresh random token for each case.
+RUN_PLACEHOLDERS = ("nonce", "api_key", "api_key_basic", "unknown_token")
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+def spec_values(contract: Contract) -> dict[str, str]:
+    """The value of every placeholder, read from the spec in use."""
+    too_long = {f"{name}_too_long": "x" * (limit + 1) for name, limit in contract.max_lengths.items()}
+    return {
+        "sandbox_key_prefix": contract.prefix_of_environment(contract.sandbox_environment),
+        "live_key_prefix": contract.prefix_of_environment(contract.live_environment),
+        "id_prefix": contract.id_prefix,
+        "sandbox_environment": contract.sandbox_environment,
+        "live_environment": contract.live_environment,
+        **{name: value for name, value in too_long.items() if name in PLACEHOLDERS},
+    }
+
+
+def _fill(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+    if isinstance(value, dict):
+        return {_fill(k, values): _fill(v, values) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_fill(v, values) for v in value)
+    return value
+
+
+def _filled(case: Case, values: dict[str, str]) -> Case:
+    return replace(
+        case,
+        description=_fill(case.description, values),
+        body=_fill(case.body, values),
+        raw=_fill(case.raw, values),
+        headers=_fill(case.headers, values),
+        auth=_fill(case.auth, values),
+    )
+
+
+def load_for(name: str, contract: Contract) -> tuple[Case, ...]:
+    """The corpus with every `{placeholder}` replaced by the spec's value."""
+    values = spec_values(contract)
+    return tuple(_filled(case, values) for case in load(name))
+
+
+def run_values(ctx: CheckContext) -> dict[str, str]:
+    """The run's placeholder values (`unknown_token` is drawn afresh for each case)."""
+    api_key = ctx.config.api_key or next(iter(ctx.contract.key_prefixes)) + secrets.token_hex(12)
+    return {
+        "nonce": ctx.nonce,
+        "api_key": api_key,
+        "api_key_basic": base64.b64encode(f"{api_key}:".encode()).decode(),
+    }
+
+
+def load_for_run(name: str, ctx: CheckContext) -> tuple[Case, ...]:
+    """The corpus with spec and run placeholders filled (`{unknown_token}`: fresh per case)."""
+    values = {**spec_values(ctx.contract), **run_values(ctx)}
+    return tuple(_filled(case, {**values, "unknown_token": secrets.token_hex(12)}) for case in load(name))
+
+
+def secret_of(case: Case) -> str | None:
+    """The credential a case presents, which an answer must not echo: `auth.secret`, else what follows the scheme."""
+    if not isinstance(case.auth, dict):
+        return None
+    return case.auth.get("secret") or case.auth["raw"].partition(" ")[2] or None
 
 
 # Raw-bytes cases put this where the run tag belongs (`"key": "value"`, a JSON member).
