@@ -19,9 +19,28 @@ def build_config(**opts: Any) -> RunConfig:
     from billing_kit.conformance.config import OptionError, from_options
 
     try:
-        return from_options(**opts)
+        config = from_options(**opts)
     except OptionError as exc:
         raise CliError(str(exc)) from None
+    return with_case(config) if config.case else config
+
+
+def with_case(config: RunConfig) -> RunConfig:
+    """`--case ID`: the run selects the case's clause; an unknown id is a CliError naming close matches."""
+    from dataclasses import replace
+    from difflib import get_close_matches
+
+    from billing_kit.conformance import corpora
+
+    assert config.case is not None
+    if config.only:
+        raise CliError("--case and --only exclude each other (a case names its clause)")
+    found = corpora.find_case(config.case)
+    if found is None:
+        close = get_close_matches(config.case, corpora.case_ids(), n=5, cutoff=0.5)
+        hint = f"close matches: {', '.join(close)}" if close else "the ids are in conformance/corpora/*.json"
+        raise CliError(f"--case {config.case!r} is no corpus case; {hint}")
+    return replace(config, only=(found[1].clause,))
 
 
 def check_keys(config: RunConfig, contract: Any) -> None:

@@ -48,7 +48,18 @@ class Outcome:
         return [f"{name}: {error}" for name, error in self.crashed.items()]
 
 
-def select_checks(specs: list[CheckSpec], only: tuple[str, ...]) -> list[CheckSpec]:
+def select_checks(specs: list[CheckSpec], only: tuple[str, ...], case: str | None = None) -> list[CheckSpec]:
+    """The checks of the `--only` clauses (every check without); under `--case ID`, the owners of its corpus."""
+    if case:
+        from billing_kit.conformance import corpora
+
+        found = corpora.find_case(case)
+        corpus = found[0] if found else None
+        return [
+            spec
+            for spec in specs
+            if spec.always or (corpus in spec.corpora and (not only or bool(set(spec.clauses) & set(only))))
+        ]
     if not only:
         return specs
     return [spec for spec in specs if spec.always or set(spec.clauses) & set(only)]
@@ -270,7 +281,7 @@ def run(
             ctx.progress = progress.line
             progress.started(ctx)
         preflight.check_target(ctx)
-        specs = select_checks(load_all(), config.only)
+        specs = select_checks(load_all(), config.only, config.case)
         outcome, exhausted = run_checks(ctx, specs)
         if not outcome.stopped and not exhausted:
             confirm_findings(ctx, specs, config.confirm)

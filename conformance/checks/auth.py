@@ -84,7 +84,7 @@ def auth_matrix(ctx: CheckContext) -> list[tuple[str, RawAuth | None, bool, str 
         header = RawAuth(case.auth["raw"]) if isinstance(case.auth, dict) else None
         cases.append((case.description, header, 400 in case.status, corpora.secret_of(case)))
     api_key = ctx.config.api_key
-    if api_key:
+    if api_key and not ctx.config.case:  # `--case ID` sends that corpus case alone
         for how, token in near_misses(api_key, list(ctx.contract.key_prefixes)):
             # Secrets of the run like the key itself: redacted, shown as the key's mask.
             ctx.client.redactor.add(token, f"{mask_key(api_key)}<{how}>")
@@ -92,7 +92,7 @@ def auth_matrix(ctx: CheckContext) -> list[tuple[str, RawAuth | None, bool, str 
     return cases
 
 
-@check("AUTH-2", "AUTH-3", order=10, needs=())
+@check("AUTH-2", "AUTH-3", order=10, needs=(), corpora=("auth_matrix",))
 def refused_keys(ctx: CheckContext) -> None:
     """The auth matrix: every missing, malformed or unknown key gets 401 and creates nothing."""
     for case, header, may_400, token in auth_matrix(ctx):
@@ -105,7 +105,7 @@ def refused_keys(ctx: CheckContext) -> None:
             )
             continue
         _judge_refusal(ctx, case, exchange, may_400, token)
-    if ctx.config.api_key:
+    if ctx.config.api_key and not ctx.config.case:
         # A key in the query string is ignored: without a header the request is still unauthenticated.
         exchange = ctx.send(_sample_body(ctx), auth=None, path=f"/customers?api_key={ctx.config.api_key}")
         if exchange.ok:

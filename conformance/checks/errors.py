@@ -48,7 +48,7 @@ def no_server_errors(ctx: CheckContext) -> None:
         )
 
 
-@check("ERR-4", order=80)
+@check("ERR-4", order=80, corpora=("methods",))
 def other_methods(ctx: CheckContext) -> None:
     """GET, PUT, PATCH and DELETE on /customers get 405 with `Allow: POST`."""
     for case in corpora.load_for_run("methods", ctx):  # one case per method, without a body

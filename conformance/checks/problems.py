@@ -26,7 +26,7 @@ def must_breaking_requests(ctx: CheckContext) -> list[tuple[str, dict[str, Any],
     return cases
 
 
-@check("ERR-1", order=50)
+@check("ERR-1", order=50, corpora=("must_breaks",))
 def must_breaks_rejected(ctx: CheckContext) -> None:
     """One request breaking each MUST rule of REQ-* and AUTH-* is rejected (other checks add theirs)."""
     for rule, body, auth in must_breaking_requests(ctx):

@@ -9,13 +9,13 @@ from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.failures import Failure
 
 
-@check("REQ-EMAIL-1", "REQ-LEN-2", "REQ-META-1", "REQ-UNKNOWN-1", order=20)
+@check("REQ-EMAIL-1", "REQ-LEN-2", "REQ-META-1", "REQ-UNKNOWN-1", order=20, corpora=("request_shapes",))
 def request_shapes(ctx: CheckContext) -> None:
     """The request_shapes corpus: missing or mistyped fields, non-object metadata, unknown fields."""
     corpora.run_corpus(ctx, "request_shapes")
 
 
-@check("REQ-EMAIL-2", "REQ-EMAIL-3", "REQ-EMAIL-4", order=20)
+@check("REQ-EMAIL-2", "REQ-EMAIL-3", "REQ-EMAIL-4", order=20, corpora=("emails",))
 def email_corpus(ctx: CheckContext) -> None:
     """The emails corpus: fixed must-accept, must-reject and MAY addresses."""
     corpora.run_corpus(ctx, "emails")
@@ -91,7 +91,7 @@ def length_boundaries(ctx: CheckContext) -> None:
         ctx.inconclusive("REQ-LEN-1", "no usable answer to any boundary case")
 
 
-@check("REQ-META-2", "RES-ECHO-1", order=30)
+@check("REQ-META-2", "RES-ECHO-1", order=30, corpora=("metadata_caps",))
 def metadata_caps(ctx: CheckContext) -> None:
     """Larger metadata than the must-accept generators: the choice recorded, an accepted value echoed exactly."""
     for case in corpora.load_for_run("metadata_caps", ctx):

@@ -191,7 +191,21 @@ def run_values(ctx: CheckContext) -> dict[str, str]:
 def load_for_run(name: str, ctx: CheckContext) -> tuple[Case, ...]:
     """The corpus with spec and run placeholders filled (`{unknown_token}`: fresh per case)."""
     values = {**spec_values(ctx.contract), **run_values(ctx)}
-    return tuple(_filled(case, {**values, "unknown_token": secrets.token_hex(12)}) for case in load(name))
+    chosen = [case for case in load(name) if not ctx.config.case or case.id == ctx.config.case]
+    return tuple(_filled(case, {**values, "unknown_token": secrets.token_hex(12)}) for case in chosen)
+
+
+def find_case(case_id: str) -> tuple[str, Case] | None:
+    """(corpus name, case) for a case id, or None."""
+    for name in corpus_names():
+        for case in load(name):
+            if case.id == case_id:
+                return name, case
+    return None
+
+
+def case_ids() -> list[str]:
+    return [case.id for name in corpus_names() for case in load(name)]
 
 
 def secret_of(case: Case) -> str | None:
@@ -289,6 +303,8 @@ def judge_case(ctx: CheckContext, case: Case, exchange: Exchange) -> bool:
 def wanted(ctx: CheckContext, case: Case, clauses: tuple[str, ...] | None = None) -> bool:
     """Whether to run the case: its clause is one of `clauses` (default: the current check's) and selected."""
     current = clauses or (ctx.current.clauses if ctx.current else ())
+    if ctx.config.case and case.id != ctx.config.case:
+        return False  # `--case ID`: that case alone
     return case.clause in current and (not ctx.config.only or case.clause in ctx.config.only)
 
 
