@@ -73,3 +73,40 @@ def test_every_corpus_has_an_owning_check() -> None:
 def test_case_ids_are_unique_across_corpora() -> None:
     ids = corpora.case_ids()
     assert len(ids) == len(set(ids))
+
+
+def test_fixed_cases_read_spec_and_run_values() -> None:
+    from billing_kit.conformance.config import RunConfig
+    from billing_kit.conformance.context import CheckContext
+    from billing_kit.conformance.contract import load_contract
+    from billing_kit.conformance.http import Budget, Client, ClientOptions
+    from billing_kit.conformance.redact import Redactor
+
+    contract = load_contract()
+    config = RunConfig(base_url="http://127.0.0.1:9/v1", api_key=SANDBOX_KEY)
+    client = Client(ClientOptions(base_url=config.base_url), Budget(5), Redactor([]))
+    ctx = CheckContext(contract, config, client, nonce="n0nce")
+    client.close()
+    live = contract.prefix_of_environment(contract.live_environment)
+    matrix = {case.id: case for case in corpora.load_for_run("auth_matrix", ctx)}
+    unknown = matrix["unknown-live-key"]
+    assert unknown.auth["raw"].startswith(f"Bearer {live}") and "{" not in unknown.auth["raw"]
+    assert unknown.description == f"an unknown well-formed {contract.live_environment} key"
+    assert corpora.secret_of(unknown) == unknown.auth["raw"].partition(" ")[2]
+    assert corpora.secret_of(matrix["key-without-scheme"]) == SANDBOX_KEY
+    assert corpora.secret_of(matrix["bearer-empty-token"]) is None
+    tokens = [matrix[i].auth["raw"].partition("_")[2].partition("_")[2] for i in ("prefix-pk-live", "prefix-sk-prod")]
+    assert len(tokens[0]) == 24 and tokens[0] != tokens[1]  # a fresh {unknown_token} per case
+    breaks = {case.id: case for case in corpora.load_for_run("must_breaks", ctx)}
+    assert breaks["req-len-1-name-too-long"].body["name"] == "x" * (contract.max_lengths["name"] + 1)
+    assert breaks["auth-2-no-authorization"].body == {"email": "err1-n0nce@example.com"}
+
+
+def test_an_unknown_placeholder_is_refused() -> None:
+    document = {"description": "d", "cases": [{"id": "a", "clause": "ERR-1", "description": "{nope}", "expect": "may"}]}
+    try:
+        corpora.validate(document, "x.json")
+    except corpora.CorpusError as exc:
+        assert "unknown placeholder {nope}" in str(exc)
+    else:
+        raise AssertionError("an unknown placeholder was accepted")
