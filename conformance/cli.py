@@ -149,6 +149,7 @@ CHECK_EPILOG = (
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report.")
 @click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Write a one-page HTML report.")
 @click.option("--only", metavar="CLAUSE,…", help="Check only these clauses.")
+@click.option("--case", metavar="ID", help="Send one corpus case alone, by its id (conformance/corpora/*.json).")
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False, path_type=Path),

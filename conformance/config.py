@@ -51,6 +51,7 @@ class RunConfig:
     headers: tuple[tuple[str, str], ...] = ()
     verify: bool | str = True
     only: tuple[str, ...] = ()
+    case: str | None = None  # `--case ID`: only this corpus case, sent by the check(s) that own its corpus
     # Requests Hypothesis may spend shrinking a failure before the smallest found so far is kept.
     max_shrink_requests: int = DEFAULT_MAX_SHRINK_REQUESTS
     # Each FAIL/WARN's smallest case is sent this many more times before it is reported (0: off).
@@ -144,6 +145,7 @@ def from_options(
     cacert: Any = None,
     insecure: bool = False,
     only: str | None = None,
+    case: str | None = None,
     rate: float | None = None,
     max_connections: int | None = None,
     confirm: int | None = None,
@@ -203,6 +205,7 @@ def from_options(
         headers=tuple(parse_header(h) for h in header),
         verify=verify,
         only=selected,
+        case=case or None,
         rate=rate,
         **extra,
     )

@@ -29,6 +29,7 @@ from billing_kit.conformance.failures import Failure, Inconclusive
 from billing_kit.conformance.http import REQUEST_EXCERPT, Client
 from billing_kit.conformance.ledger import Ledger
 from billing_kit.conformance.model import CreatedRecord, Exchange, Finding, FindingKind
+from billing_kit.conformance.plan_cache import PlanCache
 from billing_kit.conformance.registry import CheckSpec
 from billing_kit.conformance.reproduce import curl_command, rerun_command
 
@@ -71,7 +72,9 @@ class LiveCapReached(Inconclusive):
 
 
 class CheckContext:
-    def __init__(self, contract: Contract, config: RunConfig, client: Client, nonce: str) -> None:
+    def __init__(
+        self, contract: Contract, config: RunConfig, client: Client, nonce: str, plans: PlanCache | None = None
+    ) -> None:
         self.contract = contract
         self.config = config
         self.client = client
@@ -84,6 +87,7 @@ class CheckContext:
         self.ledger = Ledger()
         # Ids of 2xx exchanges a targeted check judged with what it sent (`response.every_success` judges the rest).
         self.judged_success: set[int] = set()
+        self.plans = plans if plans is not None else PlanCache()  # the generic phase's cases (runner.run's)
         self.progress: Callable[[str], None] | None = None  # a line per finished check (runner.run's argument)
         self._created_ids: set[str] = set()
         self._resends = 0

@@ -198,9 +198,9 @@ def _generic_strategies(ctx: CheckContext) -> list[Any]:
     if cached is None:
         from schemathesis.generation import GenerationMode
 
-        from billing_kit.conformance.checks import generic
+        from billing_kit.conformance.checks import generic_plan
 
-        operation = generic._schema(ctx)[CUSTOMERS_PATH]["POST"]
+        operation = generic_plan._schema(ctx.contract)[CUSTOMERS_PATH]["POST"]
         modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
         cached = _STRATEGIES[ctx.contract.sha256] = [operation.as_strategy(generation_mode=m) for m in modes]
     return cached
@@ -210,7 +210,7 @@ def generic_round(ctx: CheckContext, ledger: Ledger, examples: int, variants: in
     """Fresh positive and negative fuzzing cases on the round's seed and variants of them, judged as the
     generic phase judges its cases."""
     from billing_kit.conformance import mutate
-    from billing_kit.conformance.checks import generic
+    from billing_kit.conformance.checks import generic, generic_plan
 
     class CountingRun(generic.GenericRun):
         def send(self, item: Planned) -> Any:
@@ -232,8 +232,8 @@ def generic_round(ctx: CheckContext, ledger: Ledger, examples: int, variants: in
     pool: list[Planned] = []
     try:
         for strategy in _generic_strategies(ctx):
-            for case in generic.draw(strategy, examples, ctx.config.seed):
-                item = generic._planned(case)
+            for case in generic_plan.draw(strategy, examples, ctx.config.seed):
+                item = generic_plan._planned(case)
                 if item is None:
                     continue
                 signature = repr((item.method, item.content_type, item.body, item.auth, item.key_length, item.headers))
@@ -273,7 +273,7 @@ def _response_checks(item: Planned, exchange: Exchange) -> list[tuple[str, Any]]
 
 
 def _generic_clauses(item: Planned, expectation: Any) -> set[str]:
-    from billing_kit.conformance.checks import generic
+    from billing_kit.conformance.checks import generic_answer
 
     if item.method != "POST":
         return {"ERR-4"}
@@ -281,7 +281,7 @@ def _generic_clauses(item: Planned, expectation: Any) -> set[str]:
     if clauses:
         clauses.add("ERR-1")
     if expectation.must_accept:
-        clauses |= generic.MUST_ACCEPT_CLAUSES
+        clauses |= generic_answer.MUST_ACCEPT_CLAUSES
     if expectation.nul_fields:
         clauses.add("REQ-TEXT-1")
     return clauses

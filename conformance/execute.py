@@ -38,7 +38,18 @@ class Outcome:
         return [f"{name}: {error}" for name, error in self.crashed.items()]
 
 
-def select_checks(specs: list[CheckSpec], only: tuple[str, ...]) -> list[CheckSpec]:
+def select_checks(specs: list[CheckSpec], only: tuple[str, ...], case: str | None = None) -> list[CheckSpec]:
+    """The checks of the `--only` clauses (every check without); under `--case ID`, the owners of its corpus."""
+    if case:
+        from billing_kit.conformance import corpora
+
+        found = corpora.find_case(case)
+        corpus = found[0] if found else None
+        return [
+            spec
+            for spec in specs
+            if spec.always or (corpus in spec.corpora and (not only or bool(set(spec.clauses) & set(only))))
+        ]
     if not only:
         return specs
     return [spec for spec in specs if spec.always or set(spec.clauses) & set(only)]

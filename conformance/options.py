@@ -24,7 +24,9 @@ def build_config(**opts: Any) -> RunConfig:
     except OptionError as exc:
         raise CliError(str(exc)) from None
     deep = _deep_options(opts.get("duration"), opts.get("workers"), opts.get("max_time"))
-    return dataclasses.replace(config, **deep) if deep else config
+    if deep:
+        config = dataclasses.replace(config, **deep)
+    return with_case(config) if config.case else config
 
 
 def _deep_options(duration: str | None, workers: int | None, max_time: float | None) -> dict[str, Any]:
@@ -47,6 +49,24 @@ def _deep_options(duration: str | None, workers: int | None, max_time: float | N
     if max_time is None:
         deep["max_time"] = seconds + DEFAULT_MAX_TIME
     return deep
+
+
+def with_case(config: RunConfig) -> RunConfig:
+    """`--case ID`: the run selects the case's clause; an unknown id is a CliError naming close matches."""
+    from dataclasses import replace
+    from difflib import get_close_matches
+
+    from billing_kit.conformance import corpora
+
+    assert config.case is not None
+    if config.only:
+        raise CliError("--case and --only exclude each other (a case names its clause)")
+    found = corpora.find_case(config.case)
+    if found is None:
+        close = get_close_matches(config.case, corpora.case_ids(), n=5, cutoff=0.5)
+        hint = f"close matches: {', '.join(close)}" if close else "the ids are in conformance/corpora/*.json"
+        raise CliError(f"--case {config.case!r} is no corpus case; {hint}")
+    return replace(config, only=(found[1].clause,))
 
 
 def check_keys(config: RunConfig, contract: Any) -> None:

@@ -49,6 +49,8 @@ class CheckSpec:
     # a number, at least that many (0: its probes are judged by another check, e.g. ERR-2's).
     minimum: int | None = None
     confirm: Confirm = "request"
+    # The corpora (conformance/corpora/NAME.json) whose cases it sends: `--case ID` runs their owner.
+    corpora: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, CheckSpec] = {}
@@ -61,6 +63,7 @@ def check(
     always: bool = False,
     minimum: int | None = None,
     confirm: Confirm = "request",
+    corpora: tuple[str, ...] = (),
 ) -> Callable[[CheckFunc], CheckFunc]:
     if not clause_ids:
         raise ValueError("a check names at least one clause")
@@ -73,7 +76,9 @@ def check(
         if name in REGISTRY:
             raise ValueError(f"check {name} registered twice")
         summary = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else func.__name__
-        REGISTRY[name] = CheckSpec(name, tuple(clause_ids), func, order, needs, summary, always, minimum, confirm)
+        REGISTRY[name] = CheckSpec(
+            name, tuple(clause_ids), func, order, needs, summary, always, minimum, confirm, corpora
+        )
         return func
 
     return register

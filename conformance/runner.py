@@ -21,6 +21,7 @@ from billing_kit.conformance.execute import Outcome, run_checks, select_checks
 from billing_kit.conformance.http import Budget, Client, ClientOptions
 from billing_kit.conformance.ledger import Entry, coverage_of
 from billing_kit.conformance.model import ClauseVerdict, Finding, RunResult, Verdict
+from billing_kit.conformance.plan_cache import PlanCache
 from billing_kit.conformance.progress import Progress
 from billing_kit.conformance.redact import Redactor
 from billing_kit.conformance.registry import CheckSpec, load_all
@@ -168,12 +169,13 @@ def run(
     try:
         preflight.require_key(config)
         client.reachable()
-        ctx = CheckContext(contract, config, client, nonce=secrets.token_hex(6))
+        # The run owns the generic phase's plan: planned once, reused by confirmation reruns.
+        ctx = CheckContext(contract, config, client, nonce=secrets.token_hex(6), plans=PlanCache())
         if progress is not None:
             ctx.progress = progress.line
             progress.started(ctx)
         preflight.check_target(ctx)
-        specs = select_checks(load_all(), config.only)
+        specs = select_checks(load_all(), config.only, config.case)
         deep_summary: dict[str, Any] = {}
         if config.duration:  # --duration: deep rounds between the default and the whole-run checks
             from billing_kit.conformance.deep import run_with_deep

@@ -20,12 +20,14 @@ from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.contract import load_contract
 from billing_kit.conformance.http import Budget, Client, ClientOptions
 from billing_kit.conformance.model import ClauseVerdict, Exchange, RecordedRequest, RecordedResponse, Verdict
+from billing_kit.conformance.plan_cache import PlanCache
 from billing_kit.conformance.redact import Redactor
 from tests.support.reference import ReferenceServer
 from tests.support.zoo import SANDBOX_KEY, zoo
 
 CONTRACT = load_contract()
 GENERIC_ONLY = ("generic.schemathesis_phases", "errors.no_server_errors")
+PLANS = PlanCache()  # shared by this module's runs: the same seed plans the same cases
 
 
 def run_generic(
@@ -35,7 +37,7 @@ def run_generic(
     lines: list[str] = []
     config = RunConfig(base_url=base_url, api_key=key, seed=seed, examples=examples, timeout=5)
     client = Client(ClientOptions(base_url=base_url, timeout=5), Budget(120), Redactor([key]))
-    ctx = CheckContext(CONTRACT, config, client, nonce=secrets.token_hex(6))
+    ctx = CheckContext(CONTRACT, config, client, nonce=secrets.token_hex(6), plans=PLANS)
     ctx.progress = lines.append
     specs = [spec for spec in load_all() if spec.name in GENERIC_ONLY]
     try:
@@ -97,10 +99,9 @@ def test_defect_is_caught_on_its_clause(defect: str, clause: str, verdict: Verdi
 
 def test_same_seed_same_cases_other_seed_other_cases(reference_server: ReferenceServer) -> None:
     def signature(seed: int) -> list[str]:
-        generic._CACHE.clear()
         config = RunConfig(base_url=reference_server.base_url, api_key="unused", seed=seed, examples=5)
         client = Client(ClientOptions(base_url=reference_server.base_url), Budget(60), Redactor([]))
-        ctx = CheckContext(CONTRACT, config, client, nonce="n")
+        ctx = CheckContext(CONTRACT, config, client, nonce="n", plans=PlanCache())  # planned afresh
         client.close()
         return [repr((p.method, p.content_type, p.body, p.auth, p.key_length)) for p in generic.plan(ctx)]
 

@@ -63,6 +63,7 @@ LAYERS: dict[str, int | str] = {
     "conformance.failures": CHECKS,
     "conformance.ledger": CHECKS,
     "conformance.properties": CHECKS,
+    "conformance.plan_cache": CHECKS,
     "conformance.corpora": CHECKS,
     "conformance.strategies": CHECKS,
     # 4. runner

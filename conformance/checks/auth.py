@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import secrets
-
+from billing_kit.conformance import corpora
 from billing_kit.conformance.checks import check
+from billing_kit.conformance.checks.answers import judge_refusal
 from billing_kit.conformance.context import API, LIVE, CheckContext, LiveCapReached, RawAuth, describe
-from billing_kit.conformance.model import Exchange
 from billing_kit.conformance.redact import mask_key
-from billing_kit.conformance.reproduce import rerun_command
 
 
 def _sample_body(ctx: CheckContext) -> dict[str, str]:
@@ -50,10 +47,6 @@ def valid_key_accepted(ctx: CheckContext) -> None:
 NEAR_MISS = "a near miss of the API key"
 
 
-def _unknown_key(prefix: str) -> str:
-    return prefix + secrets.token_hex(12)
-
-
 def _other_char(char: str) -> str:
     """A different character of the same kind (digit, lower, upper), so the key stays well-formed."""
     for alphabet in ("0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
@@ -81,24 +74,16 @@ def near_misses(key: str, prefixes: list[str]) -> list[tuple[str, str]]:
 
 
 def auth_matrix(ctx: CheckContext) -> list[tuple[str, RawAuth | None, bool, str | None]]:
-    """(case, Authorization header or None, may a 400 answer it, the token that must not be echoed)."""
-    api_key = ctx.config.api_key or _unknown_key(next(iter(ctx.contract.key_prefixes)))
-    basic = base64.b64encode(f"{api_key}:".encode()).decode()
-    cases: list[tuple[str, RawAuth | None, bool, str | None]] = [
-        ("no Authorization header", None, False, None),
-        ("Basic scheme with the key as user", RawAuth(f"Basic {basic}"), True, basic),
-        # "Bearer " with an empty token is "Bearer" on the wire: HTTP strips trailing whitespace.
-        ("Bearer with an empty token", RawAuth("Bearer"), True, None),
-        ("an empty header", RawAuth(""), True, None),
-        ("the key without a scheme", RawAuth(api_key), True, api_key),
-    ]
-    for prefix in ("pk_live_", "sk_prod_"):
-        token = _unknown_key(prefix)
-        cases.append((f"a key with prefix {prefix}", RawAuth(f"Bearer {token}"), False, token))
-    for prefix, env in ctx.contract.key_prefixes.items():
-        token = _unknown_key(prefix)
-        cases.append((f"an unknown well-formed {env} key", RawAuth(f"Bearer {token}"), False, token))
-    if ctx.config.api_key:
+    """(case, Authorization header or None, may a 400 answer it, the token that must not be echoed).
+
+    The static rows are the corpus auth_matrix; the near misses of the configured key are built here.
+    """
+    cases: list[tuple[str, RawAuth | None, bool, str | None]] = []
+    for case in corpora.load_for_run("auth_matrix", ctx):
+        header = RawAuth(case.auth["raw"]) if isinstance(case.auth, dict) else None
+        cases.append((case.description, header, 400 in case.status, corpora.secret_of(case)))
+    api_key = ctx.config.api_key
+    if api_key and not ctx.config.case:  # `--case ID` sends that corpus case alone
         for how, token in near_misses(api_key, list(ctx.contract.key_prefixes)):
             # Secrets of the run like the key itself: redacted, shown as the key's mask.
             ctx.client.redactor.add(token, f"{mask_key(api_key)}<{how}>")
@@ -106,7 +91,7 @@ def auth_matrix(ctx: CheckContext) -> list[tuple[str, RawAuth | None, bool, str 
     return cases
 
 
-@check("AUTH-2", "AUTH-3", order=10, needs=())
+@check("AUTH-2", "AUTH-3", order=10, needs=(), corpora=("auth_matrix",))
 def refused_keys(ctx: CheckContext) -> None:
     """The auth matrix: every missing, malformed or unknown key gets 401 and creates nothing."""
     for case, header, may_400, token in auth_matrix(ctx):
@@ -118,49 +103,9 @@ def refused_keys(ctx: CheckContext) -> None:
                 "AUTH-2", f"{case}: not refused", expected="401", actual=describe(exchange), exchange=exchange
             )
             continue
-        _judge_refusal(ctx, case, exchange, may_400, token)
-    if ctx.config.api_key:
+        judge_refusal(ctx, case, exchange, may_400, token, curl=not case.startswith(NEAR_MISS))
+    if ctx.config.api_key and not ctx.config.case:
         # A key in the query string is ignored: without a header the request is still unauthenticated.
         exchange = ctx.send(_sample_body(ctx), auth=None, path=f"/customers?api_key={ctx.config.api_key}")
         if exchange.ok:
-            _judge_refusal(ctx, "the key in the query string", exchange, False, None)
-
-
-def _judge_refusal(ctx: CheckContext, case: str, exchange: Exchange, may_400: bool, token: str | None) -> None:
-    assert exchange.response is not None
-    status = exchange.response.status
-    allowed = {401, 400} if may_400 else {401}
-    if status not in allowed:
-        ctx.violation(
-            "AUTH-2",
-            f"{case}: {'accepted' if exchange.succeeded else 'wrong status'}",
-            expected=" or ".join(str(s) for s in sorted(allowed, reverse=True)),
-            actual=describe(exchange),
-            exchange=exchange,
-            # A near miss is redacted in the evidence, so a curl could not resend it.
-            reproduce=rerun_command(ctx.config, "AUTH-2") if case.startswith(NEAR_MISS) else None,
-        )
-        return
-    if status != 401:
-        return
-    challenge = exchange.response.header("www-authenticate") or ""
-    if not challenge.lower().startswith("bearer"):
-        ctx.violation(
-            "AUTH-3",
-            f"{case}: the 401 has no Bearer challenge",
-            expected="WWW-Authenticate: Bearer",
-            actual=f"WWW-Authenticate: {challenge}" if challenge else "no WWW-Authenticate header",
-            exchange=exchange,
-        )
-    raw = exchange.response.body + "".join(v for _, v in exchange.response.headers).encode()
-    echoed = token is not None and (
-        token.encode() in raw or (token in ctx.client.redactor.secrets and exchange.response.secret_echoed)
-    )
-    if echoed:
-        ctx.violation(
-            "AUTH-3",
-            f"{case}: the 401 echoes the presented key",
-            expected="the key not echoed",
-            actual="the whole key appears in the response",
-            exchange=exchange,
-        )
+            judge_refusal(ctx, "the key in the query string", exchange, False, None)

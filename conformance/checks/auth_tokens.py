@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from billing_kit.conformance import corpora
 from billing_kit.conformance.checks import check
-from billing_kit.conformance.checks.auth import _judge_refusal
+from billing_kit.conformance.checks.answers import judge_refusal
 from billing_kit.conformance.context import CheckContext, describe
 
 CORPUS = "auth_tokens"
 
 
-@check("AUTH-2", "AUTH-3", order=11, needs=())
+@check("AUTH-2", "AUTH-3", order=11, needs=(), corpora=(CORPUS,))
 def prototype_tokens(ctx: CheckContext) -> None:
     """Tokens named after Object.prototype members and null values (`constructor`, `None`): 401, nothing created."""
-    for case in corpora.load_for(CORPUS, ctx.contract):
+    for case in corpora.load_for_run(CORPUS, ctx):
         exchange = corpora.send_case(ctx, case)
         label = f"{case.id}: {case.description}"
         if exchange.response is None or exchange.response.status >= 500:
@@ -31,4 +31,4 @@ def prototype_tokens(ctx: CheckContext) -> None:
             continue
         # Every case is `Bearer <token>`, so a 400 is not allowed (may_400 False); the token must not be echoed.
         token = case.auth["raw"].partition(" ")[2] if isinstance(case.auth, dict) else None
-        _judge_refusal(ctx, label, exchange, False, token)
+        judge_refusal(ctx, label, exchange, False, token)

@@ -23,32 +23,15 @@ ECHOED = ("email", "name", "external_id", "metadata")
 HOSTILE_BODY_BYTES = 50 << 20  # ERR-2: "a 50 MiB body included"
 
 
-def wanted(ctx: CheckContext, case: Case) -> bool:
-    current = ctx.current.clauses if ctx.current else ()
-    return case.clause in current and (not ctx.config.only or case.clause in ctx.config.only)
-
-
 def run_cases(ctx: CheckContext, cases: list[tuple[Case, Exchange | None]]) -> None:
-    """Judge each (case, exchange); send the case first when no exchange is given."""
-    answered: dict[str, int] = {}
-    for case, given in cases:
-        if not wanted(ctx, case):
-            continue
-        exchange = given if given is not None else corpora.send_case(ctx, case)
-        answered.setdefault(case.clause, 0)
-        judged = corpora.judge_case(ctx, case, exchange)  # False on a 5xx or no answer: ERR-2's business
-        ctx.probe(case.clause, exchange, case=case.id, judged=judged)
-        if judged:
-            answered[case.clause] += 1
-            if case.clause == "REQ-TEXT-1" and exchange.succeeded:
-                judge_echo(ctx, case, exchange)
-    for clause, count in answered.items():
-        if count == 0:
-            ctx.inconclusive(clause, "no usable answer to any of its raw-bytes cases")
+    """The corpus runner, with accepted REQ-TEXT-1 text judged for its echo."""
+    corpora.run_cases(ctx, cases, then=judge_echo, what="of its raw-bytes cases")
 
 
 def judge_echo(ctx: CheckContext, case: Case, exchange: Exchange) -> None:
     """REQ-TEXT-1: text holding U+0000 that was accepted comes back exactly, never mangled."""
+    if case.clause != "REQ-TEXT-1" or not exchange.succeeded:
+        return
     sent, got = exchange.sent, exchange.json_body()
     if not isinstance(sent, dict):
         return
@@ -118,14 +101,14 @@ def size_cases(ctx: CheckContext, clause: str, size: int) -> list[tuple[Case, Ex
             expect="reject" if clause == "REQ-BODY-2" else "may",
             status=(413,) if clause == "REQ-BODY-2" else (),
         )
-        if not wanted(ctx, case):
+        if not corpora.wanted(ctx, case):
             continue
         email = f"size-{ctx.nonce}@example.com"
         out.append((case, send_big(ctx, padded_create(email, ctx.run_tag, size, chunked))))
     return out
 
 
-@check("REQ-BODY-1", "REQ-BODY-2", "REQ-BODY-3", order=30)
+@check("REQ-BODY-1", "REQ-BODY-2", "REQ-BODY-3", order=30, corpora=("body",))
 def raw_bodies(ctx: CheckContext) -> None:
     """The body corpus (malformed JSON, not UTF-8, odd Content-Types, MAY numbers), depth and size limits."""
     cases: list[tuple[Case, Exchange | None]] = [(case, None) for case in corpora.load("body")]
@@ -134,17 +117,17 @@ def raw_bodies(ctx: CheckContext) -> None:
     run_cases(ctx, cases)
 
 
-@check("REQ-TEXT-1", order=30)
+@check("REQ-TEXT-1", order=30, corpora=("text",))
 def nul_and_surrogates(ctx: CheckContext) -> None:
     """U+0000 is stored exactly or rejected; lone surrogate escapes are rejected."""
     run_cases(ctx, [(case, None) for case in corpora.load("text")])
 
 
-@check("ERR-2", order=90, minimum=0)  # its answers are judged by errors.no_server_errors
+@check("ERR-2", order=90, minimum=0, corpora=("hostile",))  # its answers are judged by errors.no_server_errors
 def hostile_inputs(ctx: CheckContext) -> None:
     """Hostile inputs (5,000 digits, 100,000-deep nesting, odd headers, a 50 MiB body): never a 5xx or a hang."""
     cases: list[tuple[Case, Exchange | None]] = [(case, None) for case in corpora.load("hostile")]
     cases += size_cases(ctx, "ERR-2", HOSTILE_BODY_BYTES)
     for case, given in cases:
-        if given is None and wanted(ctx, case):
+        if given is None and corpora.wanted(ctx, case):
             corpora.send_case(ctx, case)  # no_server_errors judges every exchange of the run

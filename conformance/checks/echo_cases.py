@@ -23,11 +23,11 @@ def _excerpt(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-@check("RES-ECHO-1", order=32)
+@check("RES-ECHO-1", order=32, corpora=(CORPUS,))
 def echo_cases(ctx: CheckContext) -> None:
     """Decimal fractions and I-JSON's integer edges in metadata come back as sent."""
     judged = 0
-    for case in corpora.load_for(CORPUS, ctx.contract):
+    for case in corpora.load_for_run(CORPUS, ctx):
         exchange = corpora.send_case(ctx, case)
         body = exchange.json_body()
         if not exchange.created or not isinstance(body, dict) or not isinstance(exchange.sent, dict):

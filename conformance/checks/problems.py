@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from billing_kit.conformance import corpora
 from billing_kit.conformance.checks import check
-from billing_kit.conformance.context import CheckContext, RawAuth, describe
+from billing_kit.conformance.context import API, CheckContext, RawAuth, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
 
@@ -17,24 +18,15 @@ STACK_TRACE_MARKERS = (b"Traceback (most recent call last)", b'File "/', b"\n   
 
 
 def must_breaking_requests(ctx: CheckContext) -> list[tuple[str, dict[str, Any], Any]]:
-    """(rule, body, auth) for one request breaking each MUST rule of REQ-* and AUTH-*."""
-    email = f"err1-{ctx.nonce}@example.com"
-    cases: list[tuple[str, dict[str, Any], Any]] = [
-        ("AUTH-2: no Authorization header", {"email": email}, None),
-        ("AUTH-2: Basic scheme", {"email": email}, RawAuth("Basic dXNlcjpwYXNz")),
-        ("REQ-EMAIL-1: email missing", {"name": "x"}, "api"),
-        ("REQ-EMAIL-3: email without @", {"email": "no-at.example.com"}, "api"),
-        ("REQ-META-1: metadata an array", {"email": email, "metadata": []}, "api"),
-    ]
-    for field, limit in ctx.contract.max_lengths.items():
-        cases.append(
-            (f"REQ-LEN-1: {field} of {limit + 1} code points", {"email": email, field: "x" * (limit + 1)}, "api")
-        )
-        cases.append((f"REQ-LEN-2: {field} null", {"email": email, field: None}, "api"))
+    """(rule, body, auth) for one request breaking each MUST rule of REQ-* and AUTH-* (corpus must_breaks)."""
+    cases: list[tuple[str, dict[str, Any], Any]] = []
+    for case in corpora.load_for_run("must_breaks", ctx):
+        auth = None if case.auth == "none" else RawAuth(case.auth["raw"]) if isinstance(case.auth, dict) else API
+        cases.append((case.description, case.body, auth))
     return cases
 
 
-@check("ERR-1", order=50)
+@check("ERR-1", order=50, corpora=("must_breaks",))
 def must_breaks_rejected(ctx: CheckContext) -> None:
     """One request breaking each MUST rule of REQ-* and AUTH-* is rejected (other checks add theirs)."""
     for rule, body, auth in must_breaking_requests(ctx):

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from billing_kit.conformance import strategies
+from billing_kit.conformance import corpora, strategies
 from billing_kit.conformance.checks import check
 from billing_kit.conformance.checks.response import short
 from billing_kit.conformance.context import CheckContext, describe
-from billing_kit.conformance.corpora import run_corpus
 from billing_kit.conformance.failures import Failure
 
-# REQ-META-2 probes: bigger than the suite's must-accept metadata, still far below the body limit.
-META_PROBES: tuple[tuple[str, Any], ...] = (
-    ("100 keys", {f"k{i}": i for i in range(100)}),
-    ("a 200-character key", {"k" * 200: "v"}),
-    ("a 10,000-character value", {"v": "x" * 10_000}),
-    ("a 10,000-character value one object down", {"o": {"v": "x" * 10_000}}),
-    ("nesting 8 deep", {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": 1}}}}}}}}),
-)
 
-
-@check("REQ-EMAIL-1", "REQ-LEN-2", "REQ-META-1", "REQ-UNKNOWN-1", order=20)
+@check("REQ-EMAIL-1", "REQ-LEN-2", "REQ-META-1", "REQ-UNKNOWN-1", order=20, corpora=("request_shapes",))
 def request_shapes(ctx: CheckContext) -> None:
     """The request_shapes corpus: missing or mistyped fields, non-object metadata, unknown fields."""
-    run_corpus(ctx, "request_shapes")
+    corpora.run_corpus(ctx, "request_shapes")
 
 
-@check("REQ-EMAIL-2", "REQ-EMAIL-3", "REQ-EMAIL-4", order=20)
+@check("REQ-EMAIL-2", "REQ-EMAIL-3", "REQ-EMAIL-4", order=20, corpora=("emails",))
 def email_corpus(ctx: CheckContext) -> None:
     """The emails corpus: fixed must-accept, must-reject and MAY addresses."""
-    run_corpus(ctx, "emails")
+    corpora.run_corpus(ctx, "emails")
 
 
 @check("REQ-EMAIL-2", order=25)
@@ -103,11 +91,12 @@ def length_boundaries(ctx: CheckContext) -> None:
         ctx.inconclusive("REQ-LEN-1", "no usable answer to any boundary case")
 
 
-@check("REQ-META-2", "RES-ECHO-1", order=30)
+@check("REQ-META-2", "RES-ECHO-1", order=30, corpora=("metadata_caps",))
 def metadata_caps(ctx: CheckContext) -> None:
     """Larger metadata than the must-accept generators: the choice recorded, an accepted value echoed exactly."""
-    for label, metadata in META_PROBES:
-        exchange = ctx.require_answer(ctx.send({"email": f"meta-{ctx.nonce}@example.com", "metadata": metadata}))
+    for case in corpora.load_for_run("metadata_caps", ctx):
+        label = case.description
+        exchange = ctx.require_answer(corpora.send_case(ctx, case))
         outcome = "accepted" if exchange.succeeded else "rejected"
         ctx.note("REQ-META-2", f"metadata with {label}: {outcome} ({describe(exchange)})", exchange=exchange)
         body = exchange.json_body()

@@ -10,6 +10,7 @@ from typing import Any
 
 from billing_kit.conformance import strategies
 from billing_kit.conformance.checks import check
+from billing_kit.conformance.checks.answers import body_object, created_status
 from billing_kit.conformance.context import API, LIVE, CheckContext, Inconclusive, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange, Finding
@@ -56,11 +57,11 @@ def judge_body(ctx: CheckContext, exchange: Exchange, key_env: str | None) -> It
     def failure(clause: str, title: str, expected: str, actual: str) -> Failure:
         return Failure(clause, title, expected=expected, actual=actual, exchange=exchange)
 
-    body = response.json
-    if not isinstance(body, dict):
-        why = response.json_error or f"a JSON {type(body).__name__}"
-        yield failure("RES-1", f"the {response.status} body is not a JSON object", "a JSON object", why)
+    not_object = body_object(exchange)
+    if not_object is not None:
+        yield not_object
         return
+    body: dict[str, Any] = response.json
     if response.media_type != "application/json":
         yield failure(
             "RES-1",
@@ -94,10 +95,9 @@ def judge_created(
     response = exchange.response
     assert response is not None
     ctx.judged_success.add(id(exchange))
-    if response.status != 201:
-        yield Failure(
-            "RES-1", "a valid create did not get 201", expected="201", actual=describe(exchange), exchange=exchange
-        )
+    not_201 = created_status(exchange)
+    if not_201 is not None:
+        yield not_201
         if not exchange.succeeded:
             return
     body = response.json

@@ -37,11 +37,11 @@ def send_framed(ctx: CheckContext, case: corpora.Case) -> Exchange:
     return send_big(ctx, body, headers=list(case.headers.items()))
 
 
-@check("RES-1", "AUTH-1", order=31)
+@check("RES-1", "AUTH-1", order=31, corpora=(CORPUS,))
 def framed_creates(ctx: CheckContext) -> None:
     """A valid create sent chunked, and one with Expect: 100-continue: each gets 201."""
     answered = 0
-    for case in corpora.load_for(CORPUS, ctx.contract):
+    for case in corpora.load_for_run(CORPUS, ctx):
         exchange = send_framed(ctx, case)
         if exchange.response is None or exchange.response.status >= 500:
             continue  # judged once, by ERR-2 over the whole run

@@ -7,18 +7,24 @@ is also an ERR-1 violation; `may` cases are recorded as INFO notes.
 Any string of a case may name a spec value as `{placeholder}` (`PLACEHOLDERS`:
 the key prefixes of x-key-prefixes, the id prefix); `load_for(name, contract)`
 fills them from the spec in use, and `validate` refuses an unknown name.
+Values of the run (`RUN_PLACEHOLDERS`: the nonce, the configured key, a fresh
+unknown token per case) are filled by `load_for_run(name, ctx)`.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import secrets
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from billing_kit.conformance.context import CheckContext
     from billing_kit.conformance.contract import Contract
     from billing_kit.conformance.model import Exchange
@@ -76,9 +82,10 @@ def validate(document: Any, origin: str) -> None:
     if errors:
         error = errors[0]
         raise CorpusError(f"{origin}: {'/'.join(map(str, error.path))}: {error.message[:200]}")
-    unknown = sorted(set(PLACEHOLDER.findall(json.dumps(document["cases"], ensure_ascii=False))) - set(PLACEHOLDERS))
+    known = (*PLACEHOLDERS, *RUN_PLACEHOLDERS)
+    unknown = sorted(set(PLACEHOLDER.findall(json.dumps(document["cases"], ensure_ascii=False))) - set(known))
     if unknown:
-        raise CorpusError(f"{origin}: unknown placeholder {{{unknown[0]}}}; known: {', '.join(PLACEHOLDERS)}")
+        raise CorpusError(f"{origin}: unknown placeholder {{{unknown[0]}}}; known: {', '.join(known)}")
     seen: set[str] = set()
     for case in document["cases"]:
         if case["clause"] not in clauses.BY_ID:
@@ -118,16 +125,31 @@ def load(name: str) -> tuple[Case, ...]:
 
 # Spec values a case may name as `{placeholder}` in any string (body, raw text, headers, auth):
 # the prefixes of x-key-prefixes and the id prefix, so no corpus types them a second time.
-PLACEHOLDERS = ("sandbox_key_prefix", "live_key_prefix", "id_prefix")
+PLACEHOLDERS = (
+    "sandbox_key_prefix",
+    "live_key_prefix",
+    "id_prefix",
+    "sandbox_environment",
+    "live_environment",
+    "name_too_long",
+    "external_id_too_long",
+)
+# Values of the run: its nonce, the configured API key (an unknown one when none is), the key as a
+# Basic credential (`key:`), and a fresh random token for each case.
+RUN_PLACEHOLDERS = ("nonce", "api_key", "api_key_basic", "unknown_token")
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 
 def spec_values(contract: Contract) -> dict[str, str]:
     """The value of every placeholder, read from the spec in use."""
+    too_long = {f"{name}_too_long": "x" * (limit + 1) for name, limit in contract.max_lengths.items()}
     return {
         "sandbox_key_prefix": contract.prefix_of_environment(contract.sandbox_environment),
         "live_key_prefix": contract.prefix_of_environment(contract.live_environment),
         "id_prefix": contract.id_prefix,
+        "sandbox_environment": contract.sandbox_environment,
+        "live_environment": contract.live_environment,
+        **{name: value for name, value in too_long.items() if name in PLACEHOLDERS},
     }
 
 
@@ -141,20 +163,58 @@ def _fill(value: Any, values: dict[str, str]) -> Any:
     return value
 
 
+def _filled(case: Case, values: dict[str, str]) -> Case:
+    return replace(
+        case,
+        description=_fill(case.description, values),
+        body=_fill(case.body, values),
+        raw=_fill(case.raw, values),
+        headers=_fill(case.headers, values),
+        auth=_fill(case.auth, values),
+    )
+
+
 def load_for(name: str, contract: Contract) -> tuple[Case, ...]:
     """The corpus with every `{placeholder}` replaced by the spec's value."""
     values = spec_values(contract)
-    return tuple(
-        replace(
-            case,
-            description=_fill(case.description, values),
-            body=_fill(case.body, values),
-            raw=_fill(case.raw, values),
-            headers=_fill(case.headers, values),
-            auth=_fill(case.auth, values),
-        )
-        for case in load(name)
-    )
+    return tuple(_filled(case, values) for case in load(name))
+
+
+def run_values(ctx: CheckContext) -> dict[str, str]:
+    """The run's placeholder values (`unknown_token` is drawn afresh for each case)."""
+    api_key = ctx.config.api_key or next(iter(ctx.contract.key_prefixes)) + secrets.token_hex(12)
+    return {
+        "nonce": ctx.nonce,
+        "api_key": api_key,
+        "api_key_basic": base64.b64encode(f"{api_key}:".encode()).decode(),
+    }
+
+
+def load_for_run(name: str, ctx: CheckContext) -> tuple[Case, ...]:
+    """The corpus with spec and run placeholders filled (`{unknown_token}`: fresh per case)."""
+    values = {**spec_values(ctx.contract), **run_values(ctx)}
+    chosen = [case for case in load(name) if not ctx.config.case or case.id == ctx.config.case]
+    return tuple(_filled(case, {**values, "unknown_token": secrets.token_hex(12)}) for case in chosen)
+
+
+def find_case(case_id: str) -> tuple[str, Case] | None:
+    """(corpus name, case) for a case id, or None."""
+    for name in corpus_names():
+        for case in load(name):
+            if case.id == case_id:
+                return name, case
+    return None
+
+
+def case_ids() -> list[str]:
+    return [case.id for name in corpus_names() for case in load(name)]
+
+
+def secret_of(case: Case) -> str | None:
+    """The credential a case presents, which an answer must not echo: `auth.secret`, else what follows the scheme."""
+    if not isinstance(case.auth, dict):
+        return None
+    return case.auth.get("secret") or case.auth["raw"].partition(" ")[2] or None
 
 
 # Raw-bytes cases put this where the run tag belongs (`"key": "value"`, a JSON member).
@@ -242,19 +302,44 @@ def judge_case(ctx: CheckContext, case: Case, exchange: Exchange) -> bool:
     return True
 
 
-def run_corpus(ctx: CheckContext, name: str, clauses: tuple[str, ...] | None = None) -> None:
-    """Send every case (of `clauses`, default those the current check names) and judge it."""
-    wanted = clauses or (ctx.current.clauses if ctx.current else ())
+def wanted(ctx: CheckContext, case: Case, clauses: tuple[str, ...] | None = None) -> bool:
+    """Whether to run the case: its clause is one of `clauses` (default: the current check's) and selected."""
+    current = clauses or (ctx.current.clauses if ctx.current else ())
+    if ctx.config.case and case.id != ctx.config.case:
+        return False  # `--case ID`: that case alone
+    return case.clause in current and (not ctx.config.only or case.clause in ctx.config.only)
+
+
+def run_cases(
+    ctx: CheckContext,
+    cases: Iterable[tuple[Case, Exchange | None]],
+    *,
+    clauses: tuple[str, ...] | None = None,
+    then: Callable[[CheckContext, Case, Exchange], None] | None = None,
+    what: str = "of its cases",
+) -> None:
+    """Judge each wanted (case, exchange), sending the case first when no exchange is given.
+
+    `then` judges more of a judged answer (body.py: the echo of accepted U+0000 text);
+    a clause none of whose cases got a usable answer is inconclusive.
+    """
     answered: dict[str, int] = {}
-    for case in load(name):
-        if case.clause not in wanted or (ctx.config.only and case.clause not in ctx.config.only):
+    for case, given in cases:
+        if not wanted(ctx, case, clauses):
             continue
+        exchange = given if given is not None else send_case(ctx, case)
         answered.setdefault(case.clause, 0)
-        exchange = send_case(ctx, case)
-        judged = judge_case(ctx, case, exchange)
+        judged = judge_case(ctx, case, exchange)  # False on a 5xx or no answer: ERR-2's business
         ctx.probe(case.clause, exchange, case=case.id, judged=judged)
         if judged:
             answered[case.clause] += 1
+            if then is not None:
+                then(ctx, case, exchange)
     for clause, count in answered.items():
         if count == 0:
-            ctx.inconclusive(clause, f"no usable answer to any case of corpus {name}")
+            ctx.inconclusive(clause, f"no usable answer to any {what}")
+
+
+def run_corpus(ctx: CheckContext, name: str, clauses: tuple[str, ...] | None = None) -> None:
+    """Send every case (of `clauses`, default those the current check names) and judge it."""
+    run_cases(ctx, [(case, None) for case in load(name)], clauses=clauses, what=f"case of corpus {name}")

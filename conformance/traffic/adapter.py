@@ -5,7 +5,7 @@
     created_failures(...)   response.judge_created: every RES-* failure of one 201
     problem_failures(...)   problems.problem_failures: ERR-3 on one error answer
     server_error(...)       errors._server_error: ERR-2 on one exchange
-    judge_refusal(...)      auth._judge_refusal: AUTH-2/AUTH-3 on one refusal
+    judge_refusal(...)      answers.judge_refusal: AUTH-2/AUTH-3 on one refusal
     CONFLICT_STATUSES       idempotency.CONFLICT_STATUSES: what IDEM-2 accepts
 
 The suite's checks report through a `CheckContext`; `TrafficContext` is that
@@ -19,7 +19,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from billing_kit.conformance.checks import auth, errors, generic, generic_judge, idempotency, problems, response
+from billing_kit.conformance.checks import (
+    answers,
+    errors,
+    generic,
+    generic_judge,
+    idempotency,
+    problems,
+    response,
+)
 from billing_kit.conformance.checks.generic_judge import AuthKind, Expectation
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
@@ -94,4 +102,4 @@ def server_error(exchange: Exchange) -> str | None:
 
 
 def judge_refusal(ctx: TrafficContext, case: str, exchange: Exchange, may_400: bool, token: str | None) -> None:
-    auth._judge_refusal(ctx, case, exchange, may_400, token)
+    answers.judge_refusal(ctx, case, exchange, may_400, token)
