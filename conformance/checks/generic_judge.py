@@ -152,9 +152,6 @@ def parse_body(contract: Contract, raw: bytes, expectation: Expectation) -> Any:
     if text.startswith("\ufeff"):
         expectation.may.append("REQ-BODY-1: a leading byte-order mark")
         text = text[1:]
-    if jsonsafe.nesting_depth(text.encode()) > contract.nesting_depth_limit:
-        expectation.add("REQ-BODY-1", "must", f"nesting deeper than {contract.nesting_depth_limit}")
-        return None
     parsed = _Parsed()
     try:
         value = json.loads(
@@ -164,8 +161,14 @@ def parse_body(contract: Contract, raw: bytes, expectation: Expectation) -> Any:
             parse_float=parsed.number,
             parse_constant=_constant,
         )
-    except (ValueError, RecursionError):
+    except RecursionError:
+        expectation.add("REQ-BODY-1", "must", f"nesting deeper than {contract.nesting_depth_limit}")
+        return None
+    except ValueError:
         expectation.add("REQ-BODY-1", "must", "malformed JSON")
+        return None
+    if jsonsafe.nesting_depth(value, contract.nesting_depth_limit + 1) > contract.nesting_depth_limit:
+        expectation.add("REQ-BODY-1", "must", f"nesting deeper than {contract.nesting_depth_limit}")
         return None
     if parsed.duplicates:
         expectation.may.append("REQ-BODY-3: duplicate keys")
