@@ -108,8 +108,8 @@ def mangled(function: str) -> str:
     return f"x_{function}"
 
 
-def patterns() -> list[str]:
-    return [f"{module_of(path)}.{mangled(f)}__mutmut_*" for path, functions in TARGETS.items() for f in functions]
+def patterns(targets: dict[str, tuple[str, ...]]) -> list[str]:
+    return [f"{module_of(path)}.{mangled(f)}__mutmut_*" for path, functions in targets.items() for f in functions]
 
 
 def lay_copy() -> None:
@@ -153,11 +153,11 @@ class Mutant:
 
 
 def _function_sources(source: str) -> dict[str, str]:
-    tree = ast.parse(source)
+    lines = source.splitlines()
     found: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            found[node.name] = ast.get_source_segment(source, node) or ""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
+            found[node.name] = "\n".join(lines[node.lineno - 1 : node.end_lineno])
     return found
 
 
@@ -171,10 +171,10 @@ def _one_line_diff(original: str, mutant: str) -> str:
     return " / ".join(changed)
 
 
-def results() -> list[Mutant]:
-    wanted = patterns()
+def results(targets: dict[str, tuple[str, ...]]) -> list[Mutant]:
+    wanted = patterns(targets)
     mutants: list[Mutant] = []
-    for path, functions in TARGETS.items():
+    for path, functions in targets.items():
         mutated = WORK / "mutants" / "billing_kit" / path
         meta = json.loads(mutated.with_name(mutated.name + ".meta").read_text())
         sources = _function_sources(mutated.read_text())
@@ -203,19 +203,22 @@ def main() -> int:
     parser.add_argument("--max-children", type=int, default=2, help="mutants run at once (default 2)")
     parser.add_argument("--keep", action="store_true", help="reuse .mutmut/ and mutmut's cached results")
     parser.add_argument("--require", type=float, default=90.0, help="the score (per cent) below which it exits 1")
+    parser.add_argument("--only", action="append", default=[], help="mutate only this file of TARGETS (repeatable)")
     args = parser.parse_args()
+    targets = {path: TARGETS[path] for path in args.only} if args.only else TARGETS
     if not TESTS:
         print("Error: no tests/test_judge_*.py", file=sys.stderr)
         return 2
     if not (args.keep and WORK.exists()):
         lay_copy()
     mutmut = Path(sys.executable).with_name("mutmut")
-    command = [str(mutmut), "run", "--max-children", str(args.max_children), *patterns()]
+    command = [str(mutmut), "run", "--max-children", str(args.max_children), *patterns(targets)]
     run = subprocess.run(command, cwd=WORK, check=False)  # its progress goes to the terminal
+    sys.stdout.flush()
     if run.returncode != 0:
         print(f"Error: mutmut exited {run.returncode}", file=sys.stderr)
         return 2
-    mutants = results()
+    mutants = results(targets)
     known = equivalents()
     detected = sum(m.detected for m in mutants)
     survivors = [m for m in mutants if not m.detected]
