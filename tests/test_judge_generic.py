@@ -26,7 +26,7 @@ from billing_kit.conformance.checks.generic_judge import (
     parse_body,
     strings_of,
 )
-from billing_kit.conformance.contract import bundled_spec_bytes, load_contract
+from billing_kit.conformance.contract import Contract, bundled_spec_bytes, load_contract
 from tests.support.canned import CONTRACT
 
 EMAIL = "a@example.com"
@@ -79,6 +79,7 @@ def _plain_of_length(total: int) -> str:
         ("a@sub-x.y2.example.com", "plain"),
         ("x.y.z@example.com", "plain"),
         ("a@-sub.example.com", "may"),
+        ("a@x.y.-z.example.com", "may"),
         ("a@sub-.example.com", "may"),
         ("a@su--b.example.com", "may"),
         ("a@sub_x.example.com", "may"),
@@ -99,6 +100,7 @@ def _plain_of_length(total: int) -> str:
         ("ü@example.com", "may"),
         ("a\u200b@example.com", "may"),
         ("", "broken"),
+        ('"\\"@example.com', "broken"),  # the escaped quote does not close: the @ is quoted
         ("no-at.example.com", "broken"),
         ("a@b@example.com", "broken"),
         ("a\\@b@example.com", "broken"),
@@ -267,6 +269,10 @@ def test_content_types() -> None:
     )
     assert body2("application/json; charset=" + "z" * 40)[0][0][3] == repr("z" * 30)
     assert body2("application/json; CHARSET=utf-8;;") == ([], [])
+    assert body2("application/json; charset=a=b")[0] == [
+        ("REQ-BODY-2", "should", "a charset other than UTF-8", "'a=b'", (415,))
+    ]
+    assert body2("application/json; charset=UTF-8X")[0][0][2] == "a charset other than UTF-8"
     assert body2("application/json; v=1; charset=utf-8") == ([], ["REQ-BODY-2: a Content-Type parameter 'v'"])
     assert body2("application/json; " + "p" * 40 + "=1")[1] == [f"REQ-BODY-2: a Content-Type parameter {'p' * 30!r}"]
 
@@ -417,3 +423,46 @@ def test_metadata_within_every_bound_is_must_accept() -> None:
 )
 def test_metadata_past_a_bound_is_a_may(metadata: Any) -> None:
     assert meta_may(metadata) == [SMALL]
+
+
+# -- a spec with other fields: every rule reads the contract ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wider(tmp_path_factory: pytest.TempPathFactory) -> Contract:
+    """The bundled spec plus a required string, a string without maxLength and a second object field."""
+    spec = yaml.safe_load(bundled_spec_bytes())
+    schema = spec["components"]["schemas"]["CustomerCreate"]
+    schema["properties"] = {
+        **schema["properties"],
+        "nickname": {"type": "string"},
+        "note": {"type": "string"},
+        "tags": {"type": "object"},
+    }
+    schema["required"] = [*schema.get("required", []), "nickname"]
+    path = tmp_path_factory.mktemp("spec") / "wider.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    contract = load_contract(path)
+    assert contract.required_request_fields[-1] == "nickname" and contract.object_fields[-1] == "tags"
+    assert "note" in contract.optional_string_fields and "note" not in contract.max_lengths
+    return contract
+
+
+def wide(contract: Contract, body: dict[str, Any]) -> list[tuple[str, str, str, str, tuple[int, ...]]]:
+    raw = utf8_json(body)
+    return breaks(judge_request(contract, content_type=JSON, body=raw, auth="valid", idempotency_key=None))
+
+
+def test_a_missing_required_field_other_than_email_is_err_1(wider: Contract) -> None:
+    assert wide(wider, valid(nickname="n")) == []
+    assert wide(wider, valid()) == [("ERR-1", "must", "nickname missing", "", ())]
+    assert wide(wider, {"nickname": "n"}) == [("REQ-EMAIL-1", "must", "email missing", "", ())]
+
+
+def test_every_optional_and_object_field_is_judged(wider: Contract) -> None:
+    assert wide(wider, valid(nickname="n", note="x" * 10_000)) == [], "no maxLength, no limit"
+    assert wide(wider, valid(nickname="n", note=1)) == [("REQ-LEN-2", "must", "note not a string", "number", ())]
+    assert wide(wider, valid(nickname="n", tags=[])) == [("REQ-META-1", "must", "tags not an object", "array", ())]
+    assert wide(wider, valid(nickname="n", metadata={}, tags=1)) == [
+        ("REQ-META-1", "must", "tags not an object", "number", ())
+    ]
