@@ -161,11 +161,15 @@ def _function_sources(source: str) -> dict[str, str]:
     return found
 
 
+def _body(function: str) -> list[str]:
+    """The function's lines after its `def` line (which differs by name), stripped."""
+    return [line.strip() for line in function.splitlines()[1:]]
+
+
 def _one_line_diff(original: str, mutant: str) -> str:
-    body = lambda text: [line.strip() for line in text.splitlines()[1:]]  # noqa: E731 (the def line differs by name)
     changed = [
         f"{line[0]} {' '.join(line[1:].split())}"
-        for line in difflib.unified_diff(body(original), body(mutant), lineterm="", n=0)
+        for line in difflib.unified_diff(_body(original), _body(mutant), lineterm="", n=0)
         if line[:1] in "+-" and not line.startswith(("+++", "---"))
     ]
     return " / ".join(changed)
@@ -189,10 +193,13 @@ def results(targets: dict[str, tuple[str, ...]]) -> list[Mutant]:
 
 
 def equivalents() -> set[tuple[str, str]]:
-    """(path:function, diff) of the survivors bench/MUTATION.md judges equivalent."""
+    """(path:function, diff) of the survivors bench/MUTATION.md judges equivalent.
+
+    One a line: - `path:function`: `` - old / + new ``: why
+    """
     found = set()
     for line in EQUIVALENTS.read_text().splitlines() if EQUIVALENTS.exists() else []:
-        match = re.match(r"\|\s*`([^`]+)`\s*\|\s*`(.+?)`\s*\|", line)
+        match = re.match(r"- `([^`]+)`: `` (.+?) ``: ", line)
         if match:
             found.add((match.group(1), match.group(2)))
     return found
