@@ -90,6 +90,10 @@ def test_each_member_must_be_a_string(member: str) -> None:
     assert rules(problem(body={**GOOD, "status": 400, member: 7})) == [
         (f"problem without a string `{member}`", f"`{member}`: a string", "7")
     ]
+    long = ["m" * 100]
+    assert rules(problem(body={**GOOD, "status": 400, member: long})) == [
+        (f"problem without a string `{member}`", f"`{member}`: a string", repr(long)[:80])
+    ]
 
 
 def test_status_must_be_the_http_status() -> None:
@@ -108,6 +112,8 @@ def test_a_body_error_lists_json_pointers(status: int) -> None:
     assert rules(problem(status, without)) == [(*wanted, "None")]
     for errors_value in ([], [{"pointer": 1}], [{"pointer": "/a"}, "x"], {"pointer": "/a"}, [{"where": "/a"}]):
         assert rules(problem(status, {**without, "errors": errors_value})) == [(*wanted, repr(errors_value)[:80])]
+    long = [{"pointer": 1, "detail": "d" * 100}]
+    assert rules(problem(status, {**without, "errors": long})) == [(*wanted, repr(long)[:80])]
     many = [{"pointer": "/a"}, {"pointer": "/b", "detail": "x"}]
     assert rules(problem(status, {**without, "errors": many})) == []
 
@@ -148,6 +154,8 @@ def test_a_long_submitted_value_must_not_come_back_whole() -> None:
     assert rules(problem(body=echoed, sent=[long])) == [wanted]
     twice = {**GOOD, "detail": f"{long} {'w' * LONG_VALUE}"}
     assert rules(problem(body=twice, sent={"a": long, "b": "w" * LONG_VALUE})) == [wanted], "once per answer"
+    both = rules(problem(body=echoed, sent={"name": long}, headers=[("Content-Type", "text/plain")]))
+    assert both == [wanted, ("not problem+json", PROBLEM_TYPE, "text/plain")], "the echo does not end the judgement"
     short = "s" * (LONG_VALUE - 1)
     assert rules(problem(body={**GOOD, "detail": short}, sent={"name": short})) == []
     assert rules(problem(body={**GOOD, "detail": "x"}, sent={"name": long})) == []
@@ -167,6 +175,13 @@ def test_a_long_value_is_found_as_bytes_and_as_decoded_text() -> None:
     assert rules(problem(body=surrogates + b', "errors": [{"pointer": "/"}]}', sent={"name": lone}))[0][0] == (
         "a submitted value echoed whole"
     )
+
+
+def test_a_body_that_is_not_utf8_is_searched_as_replaced_text() -> None:
+    body = b'{"type": "t", "title": "t", "status": 400, "detail": "\xff", "errors": [{"pointer": "/"}]}'
+    assert rules(problem(body=body, sent={"name": "n" * LONG_VALUE}))[0][0] == "problem body not a JSON object"
+    echoed = b"\xff " + b"n" * LONG_VALUE
+    assert rules(problem(body=echoed, sent={"name": "n" * LONG_VALUE}))[0][0] == "a submitted value echoed whole"
 
 
 def test_long_strings_walk_keys_values_and_items() -> None:
