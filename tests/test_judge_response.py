@@ -184,6 +184,8 @@ def test_timestamps(ctx: CheckContext) -> None:
     only_one = customer(updated_at=later)
     del only_one["created_at"]
     assert [f[0] for f in body_of(ctx, answer(201, only_one))] == ["RES-1"]
+    only_one["updated_at"] = "later"
+    assert [f[1] for f in body_of(ctx, answer(201, only_one))][1:] == [title.format("updated_at")]
 
 
 def test_every_rule_in_order(ctx: CheckContext) -> None:
@@ -270,6 +272,22 @@ def test_what_was_not_sent_comes_back_empty(ctx: CheckContext) -> None:
     partial = now_body()
     del partial["name"]
     assert [f[0] for f in created(ctx, answer(201, partial), sent)] == ["RES-1"]
+
+
+def test_a_create_is_judged_for_the_key_it_was_sent_with(ctx: CheckContext) -> None:
+    failures = found(judge_created(ctx, answer(201, now_body()), {"email": "a@example.com"}, LIVE_ENV))
+    assert failures == [("RES-ENV-1", f"a {LIVE_ENV} key got a {SANDBOX_ENV} customer", LIVE_ENV, repr(SANDBOX_ENV))]
+
+
+def test_a_field_missing_from_the_answer_does_not_end_the_echo_check(ctx: CheckContext) -> None:
+    body = now_body(external_id="other", metadata={"k": 1})
+    del body["name"]
+    sent = {"email": "a@example.com", "name": "n", "external_id": "e", "metadata": {"k": 2}}
+    assert [f[1] for f in created(ctx, answer(201, body), sent)] == [
+        "fields missing: name",
+        "external_id not echoed exactly",
+        "metadata not echoed exactly",
+    ]
 
 
 def test_created_at_within_the_clock_skew(ctx: CheckContext) -> None:
