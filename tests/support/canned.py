@@ -47,7 +47,7 @@ def check_context(**config: Any) -> CheckContext:
 
 def customer(**overrides: Any) -> dict[str, Any]:
     """A conforming 201 body for a sandbox key (override any field)."""
-    body = {
+    body: dict[str, Any] = {
         "id": CONTRACT.id_prefix + "0" * 24,
         "email": "a@example.com",
         "name": None,
