@@ -293,7 +293,6 @@ def test_explicit_probes_replace_the_automatic_count_of_their_check() -> None:
     assert ledger.get("c.one", SHOULD.id) == Entry(), "only explicit probes count once there is one"
 
 
-@pytest.mark.xfail(strict=True, reason="Ledger.get prepends the automatic notes to the stored entry at every read")
 def test_reading_an_entry_twice_gives_the_same_notes() -> None:
     ledger = Ledger()
     ledger.note("c.one", MUST.id, "auto note")
