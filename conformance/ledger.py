@@ -14,7 +14,6 @@ every probe it sent).
 from __future__ import annotations
 
 import dataclasses
-
 import threading
 from dataclasses import dataclass, field
 
