@@ -13,6 +13,7 @@ every probe it sent).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 
@@ -105,8 +106,8 @@ class Ledger:
             if check in self._explicit_checks:
                 entry = self._explicit.get((check, clause), Entry())
                 auto = self._auto.get((check, clause))
-                if auto is not None and auto.notes:
-                    entry.notes = [*auto.notes, *entry.notes]
+                if auto is not None and auto.notes:  # a copy: reading the ledger never changes it
+                    entry = dataclasses.replace(entry, notes=[*auto.notes, *entry.notes])
                 return entry
             return self._auto.get((check, clause), Entry())
 

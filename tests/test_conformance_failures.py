@@ -7,10 +7,8 @@ way (the registry imports neither the context nor a check).
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,59 +16,19 @@ from billing_kit.conformance import corpora
 from billing_kit.conformance.checks import check as reexported_check
 from billing_kit.conformance.checks.problems import problem_failures
 from billing_kit.conformance.checks.response import every_success, judge_created, judge_success, whole_run
-from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext, Violation
 from billing_kit.conformance.contract import load_contract
 from billing_kit.conformance.failures import Failure
-from billing_kit.conformance.http import Budget, Client, ClientOptions
-from billing_kit.conformance.model import Exchange, RecordedRequest, RecordedResponse
-from billing_kit.conformance.redact import Redactor
-from billing_kit.conformance.registry import REGISTRY, check, load_all
+from billing_kit.conformance.registry import REGISTRY, check
+from tests.support.canned import answer, check_context, customer
 
 CONTRACT = load_contract()
 ROOT = Path(__file__).resolve().parents[1]
-SANDBOX = CONTRACT.prefix_of_environment(CONTRACT.sandbox_environment) + "a" * 24
-LIVE = CONTRACT.prefix_of_environment(CONTRACT.live_environment) + "b" * 24
-NOW = "2026-01-15T12:00:00Z"
 
 
 @pytest.fixture
 def ctx() -> Iterator[CheckContext]:
-    load_all()
-    config = RunConfig(base_url="http://127.0.0.1:9/v1", api_key=SANDBOX, live_key=LIVE, allow_live=True)
-    client = Client(ClientOptions(base_url=config.base_url), Budget(5), Redactor([]))
-    client.close()
-    yield CheckContext(CONTRACT, config, client, nonce="n")
-
-
-def customer(**overrides: Any) -> dict[str, Any]:
-    body = {
-        "id": CONTRACT.id_prefix + "0" * 24,
-        "email": "a@example.com",
-        "name": None,
-        "external_id": None,
-        "metadata": {},
-        "environment": CONTRACT.sandbox_environment,
-        "org_id": "org_1",
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
-    return {**body, **overrides}
-
-
-def answer(
-    status: int,
-    body: Any,
-    key_ref: str = "api",
-    idem: str | None = None,
-    media: str = "application/json",
-    method: str = "POST",
-) -> Exchange:
-    headers = [("Idempotency-Key", idem)] if idem else []
-    raw = json.dumps(body).encode()
-    request = RecordedRequest(method, "http://127.0.0.1:9/v1/customers", headers, b"{}", 2, key_ref)
-    response = RecordedResponse(status, [("Content-Type", media)], raw, False, 0.01, json=body)
-    return Exchange(request, response)
+    yield check_context()
 
 
 def clauses_of(failures: list[Failure]) -> list[str]:

@@ -30,33 +30,18 @@ from billing_kit.conformance.model import (
     ClauseVerdict,
     Exchange,
     Finding,
-    RecordedRequest,
-    RecordedResponse,
     RunResult,
     Verdict,
 )
 from billing_kit.conformance.redact import Redactor
-from billing_kit.conformance.registry import REGISTRY, CheckSpec, check
+from billing_kit.conformance.registry import REGISTRY, check
 from billing_kit.conformance.reports import terminal
+from tests.support.canned import check_spec as spec
+from tests.support.canned import exchange_with_status as exchange
 from tests.support.reference import ReferenceServer
 
 CONTRACT = load_contract()
 SANDBOX_KEY = CONTRACT.prefix_of_environment(CONTRACT.sandbox_environment) + "dying" + secrets.token_hex(8)
-
-
-def _noop(_: Any) -> None:
-    return None
-
-
-def spec(name: str, *clauses: str, minimum: int | None = None) -> CheckSpec:
-    return CheckSpec(name, clauses, _noop, 50, (), name, minimum=minimum)
-
-
-def exchange(status: int | None) -> Exchange:
-    request = RecordedRequest("POST", "http://127.0.0.1:9/v1/customers", [], b"{}", 2, "api")
-    if status is None:
-        return Exchange(request, None, error="ConnectError: [Errno 111] Connection refused after 0.00 s")
-    return Exchange(request, RecordedResponse(status, [], b"{}", False, 0.01))
 
 
 def verdict_of(verdicts: list[ClauseVerdict], clause: str) -> ClauseVerdict:

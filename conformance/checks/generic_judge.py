@@ -123,7 +123,7 @@ class _Parsed:
         return dict(items)
 
     def integer(self, text: str) -> Any:
-        if len(text.lstrip("-")) > 16:
+        if len(text.lstrip("-")) > 15:  # 2**53 has 16 digits: every integer past it has 16 or more
             value = int(text) if len(text) <= 4000 else None
             if value is None or abs(value) > strategies.IJSON_INT:
                 self.big_numbers = True
