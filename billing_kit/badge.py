@@ -69,7 +69,7 @@ def render_svg(badge: Badge) -> str:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The SVG file.")
 def badge_command(report: Path, output: Path) -> None:
     """Write an SVG badge from a JSON report: "conformance | 32/32 MUST", green, or red when a MUST fails."""
-    from billing_kit.conformance.compare import ReportError, load_report
+    from billing_kit.conformance.report_reader import ReportError, load_report
 
     try:
         badge = badge_of(load_report(report))

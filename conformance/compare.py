@@ -21,33 +21,10 @@ import click
 
 from billing_kit.conformance.baseline import Entry, evidence_entry
 from billing_kit.conformance.errors import CliError, OneLineErrors
+from billing_kit.conformance.report_reader import ReportError, evidence_of, load_report
 
 MARKDOWN_ITEMS = 15  # findings listed per section in Markdown before "… and N more"
 WORSE = {"PASS": 0, "INFO": 0, "SKIP": 1, "WARN": 2, "FAIL": 3}
-
-
-class ReportError(Exception):
-    pass
-
-
-def load_report(path: Path) -> dict[str, Any]:
-    """A JSON report, read defensively: only `verdicts` (a list of objects with `clause`) is required."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ReportError(f"{path}: not JSON: {exc}") from None
-    verdicts = document.get("verdicts") if isinstance(document, dict) else None
-    if not isinstance(verdicts, list) or not all(isinstance(v, dict) and "clause" in v for v in verdicts):
-        raise ReportError(f"{path}: not a billing-kit JSON report (no list `verdicts`)")
-    return dict(document)
-
-
-def evidence_of(verdict: dict[str, Any]) -> list[dict[str, Any]]:
-    """A verdict's recorded findings (`evidence` in schema 1.x; `findings` accepted too)."""
-    items = verdict.get("evidence", verdict.get("findings", []))
-    return [e for e in items if isinstance(e, dict)] if isinstance(items, list) else []
 
 
 def violations(report: dict[str, Any]) -> dict[str, Entry]:

@@ -142,7 +142,7 @@ class ClauseItem(pytest.Item):
 
     def runtest(self) -> None:
         from billing_kit.conformance.model import Verdict
-        from billing_kit.conformance.reports.terminal import detail_lines
+        from billing_kit.conformance.reports.lines import detail_lines
 
         result = _result(self.config)
         if isinstance(result, str):

@@ -91,7 +91,7 @@ class Request:
 
 # -- reading the report ---------------------------------------------------------
 def recorded_violations(report: dict[str, Any], clauses: set[str], case: str | None) -> list[Recorded]:
-    from billing_kit.conformance.compare import evidence_of
+    from billing_kit.conformance.report_reader import evidence_of
 
     out = []
     for verdict in report["verdicts"]:
@@ -411,8 +411,8 @@ def replay_command(report: Path, clause_list: str | None, case_id: str | None, *
     Prints each finding as still failing, fixed, or could not be replayed (and why). Exit 0 when every
     selected finding is fixed, 1 when one still fails, 2 when some could not be replayed or on an error.
     """
-    from billing_kit.conformance.compare import ReportError, load_report
     from billing_kit.conformance.contract import SpecError, load_contract
+    from billing_kit.conformance.report_reader import ReportError, load_report
 
     try:
         document = load_report(report)

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from billing_kit.conformance.checks import response
-from billing_kit.conformance.checks.response import judge_body, judge_created, judge_success, parse_time, short
+from billing_kit.conformance.checks.answers import short
+from billing_kit.conformance.checks.response import judge_body, judge_created, judge_success, parse_time
 from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange

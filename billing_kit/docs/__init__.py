@@ -41,7 +41,7 @@ def docs_command(out: Path, spec: str | None, report: Path | None, name: str | N
         raise CliError(str(exc)) from None
     statement = None
     if report is not None:
-        from billing_kit.conformance.compare import ReportError, load_report
+        from billing_kit.conformance.report_reader import ReportError, load_report
         from billing_kit.docs.statement import statement_of
 
         try:

@@ -14,6 +14,8 @@ A helper of the checks layer: it registers no check.
 
 from __future__ import annotations
 
+from typing import Any
+
 from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
@@ -108,3 +110,9 @@ def judge_refusal(
             actual="the whole key appears in the response",
             exchange=exchange,
         )
+
+
+def short(value: Any, limit: int = 120) -> str:
+    """A value as evidence: its repr, cut at `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from billing_kit.conformance import corpora, strategies
 from billing_kit.conformance.checks import check
-from billing_kit.conformance.checks.response import short
+from billing_kit.conformance.checks.answers import short
 from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.failures import Failure
 

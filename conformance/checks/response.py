@@ -10,7 +10,7 @@ from typing import Any
 
 from billing_kit.conformance import strategies
 from billing_kit.conformance.checks import check
-from billing_kit.conformance.checks.answers import body_object, created_status
+from billing_kit.conformance.checks.answers import body_object, created_status, short
 from billing_kit.conformance.context import API, LIVE, CheckContext, Inconclusive, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange, Finding
@@ -20,11 +20,6 @@ RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[
 ECHOED = ("email", "name", "external_id", "metadata")
 BURST = 20
 EVIDENCE_KEPT = 3
-
-
-def short(value: Any, limit: int = 120) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from billing_kit.conformance.model import ClauseVerdict, RunResult, Verdict
 from billing_kit.conformance.reports import answer_beside, confirmation_label, confirmation_of, ledger, verdict_flaky
+from billing_kit.conformance.reports.lines import detail_lines, status_text, warning_lines
 from billing_kit.conformance.reports.names import readable_message
-from billing_kit.conformance.reports.terminal import detail_lines, status_text, warning_lines
 
 MESSAGE_LIMIT = 1000
 
