@@ -194,7 +194,9 @@ def check(**opts: Any) -> None:
     if result.budget_exhausted:
         raise CliError(f"the run budget of {config.max_time:g} s ran out; the report is partial")
     if baseline_path is not None:
-        sys.exit(_apply_baseline(result, baseline_path, baseline_update))
+        code = _apply_baseline(result, baseline_path, baseline_update)
+        _write_reports(result, reports)  # again: the reports say what the baseline decided
+        sys.exit(code)
     sys.exit(result.exit_code)
 
 
@@ -211,7 +213,15 @@ def _apply_baseline(result: RunResult, path: Path, update: bool) -> int:
     baseline.print_outcome(outcome, path, sys.stdout, wrote=update)
     if update:
         outcome = baseline.compare(result, baseline.load(path))
-    return outcome.exit_code(result)
+    code = outcome.exit_code(result)
+    result.options["baseline"] = {
+        "file": str(path),
+        "new": len(outcome.new),
+        "accepted": len(outcome.accepted),
+        "fixed": len(outcome.fixed),
+        "exit_code": code,
+    }
+    return code
 
 
 options_file.add_environment(check)

@@ -8,6 +8,7 @@ conforming server passes with A's entries listed FIXED.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -73,10 +74,17 @@ def test_a_passes_with_the_same_seed_and_another(accepted: tuple[Path, zoo_runne
     )  # fmt: skip
     assert without.returncode == 1, "without the baseline defect A fails the run"
     for seed in (1, 2):
-        done = check(target, path, seed=seed)
+        report = path.parent / f"report-{seed}.json"
+        done = check(target, path, "--report-json", str(report), seed=seed)
         assert done.returncode == 0, done.stdout + done.stderr
         assert set(rows(done.stdout, "ACCEPTED")) == entries, done.stdout
         assert rows(done.stdout, "NEW") == [] and rows(done.stdout, "FIXED") == []
+        # The report says what the process exit says: the baseline decided it.
+        document = json.loads(report.read_text())
+        assert document["exit_code"] == 0
+        assert document["options"]["baseline"] == {
+            "file": str(path), "new": 0, "accepted": len(entries), "fixed": 0, "exit_code": 0,
+        }  # fmt: skip
 
 
 def test_a_plus_b_fails_naming_only_b(accepted: tuple[Path, zoo_runner.Target]) -> None:

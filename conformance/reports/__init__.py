@@ -273,7 +273,8 @@ def build_document(result: RunResult) -> dict[str, Any]:
         "budget_exhausted": result.budget_exhausted,
         "stopped": result.stopped,
         "internal_errors": list(result.internal_errors),
-        "exit_code": result.exit_code,
+        # With --baseline only new findings decide the exit (options.baseline says how many).
+        "exit_code": result.options.get("baseline", {}).get("exit_code", result.exit_code),
         "options": result.options,
         "summary": {v.value: result.count(v) for v in Verdict},
         "flaky": flaky_count(result),
