@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing_kit.conformance import clauses, runner
+from billing_kit.conformance import clauses, execute, runner
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.http import TargetStopped
 from billing_kit.conformance.ledger import CASES_KEPT, UNSENDABLE, Entry, Ledger, coverage_of, unsendable, was_sent
@@ -194,7 +194,7 @@ def test_an_unfinished_check_blocks_a_pass_and_says_why() -> None:
 def test_a_stopped_target_is_the_reason_of_every_unfinished_clause() -> None:
     specs = [check_spec("c.one", MUST.id), check_spec("c.two", MUST.id)]
     outcome = judged_run("c.one", MUST.id, [400])
-    outcome.stopped = runner.stop_reason(TargetStopped("connection refused", 371, 12.43))
+    outcome.stopped = execute.stop_reason(TargetStopped("connection refused", 371, 12.43))
     assert outcome.stopped == "the server stopped answering at request 371, 12.4 s into the run"
     result = only_verdict(runner.fold([], specs, outcome, ()), MUST.id)
     assert (result.verdict, result.note) == (Verdict.SKIP, f"1 of 2 cases unanswered: {outcome.stopped}")

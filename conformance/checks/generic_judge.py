@@ -161,10 +161,7 @@ def parse_body(contract: Contract, raw: bytes, expectation: Expectation) -> Any:
             parse_float=parsed.number,
             parse_constant=_constant,
         )
-    except RecursionError:
-        expectation.add("REQ-BODY-1", "must", f"nesting deeper than {contract.nesting_depth_limit}")
-        return None
-    except ValueError:
+    except (ValueError, RecursionError):
         expectation.add("REQ-BODY-1", "must", "malformed JSON")
         return None
     if jsonsafe.nesting_depth(value, contract.nesting_depth_limit + 1) > contract.nesting_depth_limit:
