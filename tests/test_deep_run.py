@@ -27,9 +27,9 @@ from tests.servers import zoo_runner
 from tests.support.procs import BILLING_KIT, free_port, run_server
 
 RARE_DEFECT = Path(__file__).resolve().parent / "servers" / "rare_defect.py"
-# One create in this many repeats the id before it: more than a default run creates (~220),
-# far fewer than a deep run of RARE_BUDGET creates against the zoo.
-RARE_EVERY = 400
+# One create in this many repeats the id before it: more than a default run creates (about
+# 1,000 with the RES-ID-2 burst of 778), fewer than a deep run of RARE_BUDGET creates.
+RARE_EVERY = 1500
 RARE_BUDGET = "90s"
 
 
