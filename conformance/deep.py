@@ -249,27 +249,9 @@ def generic_round(ctx: CheckContext, ledger: Ledger, examples: int, variants: in
 
 def _response_checks(item: Planned, exchange: Exchange) -> list[tuple[str, Any]]:
     """Schemathesis's checks of a 2xx answer against the operation's responses (status, media type, schema)."""
-    import requests
-    from schemathesis.core.failures import FailureGroup
-    from schemathesis.core.transport import Response
-    from schemathesis.specs.openapi import checks as oas
+    from billing_kit.conformance.checks import generic_schemathesis
 
-    response = exchange.response
-    assert response is not None
-    request = requests.Request(item.method, exchange.request.url).prepare()
-    headers: dict[str, list[str]] = {}
-    for name, value in response.headers:
-        headers.setdefault(name.lower(), []).append(value)
-    wrapped = Response(response.status, headers, response.body, request, response.elapsed, True)
-    failures: list[tuple[str, Any]] = []
-    for func in (oas.status_code_conformance, oas.content_type_conformance, oas.response_schema_conformance):
-        try:
-            item.case.validate_response(wrapped, checks=[func])
-        except FailureGroup as group:
-            failures += [(func.__name__, failure) for failure in group.exceptions]
-        except Exception:  # a check that cannot judge this answer is no evidence either way
-            continue
-    return failures
+    return generic_schemathesis.run_checks(item, exchange, only=generic_schemathesis.RESPONSE_CHECKS)
 
 
 def _generic_clauses(item: Planned, expectation: Any) -> set[str]:
@@ -339,7 +321,6 @@ def _created(exchange: Exchange) -> tuple[str, str | None] | None:
 
 def work(job: Job, stop: StopFlag) -> Ledger:
     """One worker: rounds until its budget runs out or the run is stopped."""
-    from billing_kit.conformance.version import __version__
 
     started, cpu = time.monotonic(), time.process_time()
     load_all()  # a spawned worker starts with an empty registry
@@ -347,14 +328,7 @@ def work(job: Job, stop: StopFlag) -> Ledger:
     config = job.config
     budget = StoppableBudget(job.seconds, stop, config.timeout)
     client = Client(
-        ClientOptions(
-            base_url=config.base_url,
-            timeout=config.timeout,
-            extra_headers=config.headers,
-            verify=config.verify,
-            user_agent=f"billing-kit-conformance/{__version__}",
-            pool_size=4,
-        ),
+        ClientOptions.of_run(config, pool_size=4),
         budget,
         Redactor([config.api_key, config.live_key]),
     )

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from billing_kit.conformance import jsonsafe, wire
+from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.model import Exchange, RecordedRequest, RecordedResponse
 from billing_kit.conformance.redact import Redactor
 
@@ -96,6 +97,21 @@ class ClientOptions:
     pool_size: int = DEFAULT_CONNECTIONS  # --max-connections
     rate: float | None = None  # --rate: requests per second, every thread together
     response_cap: int = RESPONSE_CAP  # bytes of a body read (the spec loader reads larger ones)
+
+    @classmethod
+    def of_run(cls, config: RunConfig, pool_size: int | None = None) -> ClientOptions:
+        """The options of a run's client (the default run's, or a deep worker's with its own pool)."""
+        from billing_kit.conformance.version import __version__
+
+        return cls(
+            base_url=config.base_url,
+            timeout=config.timeout,
+            extra_headers=config.headers,
+            verify=config.verify,
+            user_agent=f"billing-kit-conformance/{__version__}",
+            pool_size=config.max_connections if pool_size is None else pool_size,
+            rate=config.rate,
+        )
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -151,18 +151,8 @@ def run(
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
     if client is None:
-        from billing_kit.conformance.version import __version__
-
         client = Client(
-            ClientOptions(
-                base_url=config.base_url,
-                timeout=config.timeout,
-                extra_headers=config.headers,
-                verify=config.verify,
-                user_agent=f"billing-kit-conformance/{__version__}",
-                pool_size=config.max_connections,
-                rate=config.rate,
-            ),
+            ClientOptions.of_run(config),
             Budget(config.max_time),
             Redactor([config.api_key, config.live_key]),
         )

@@ -26,9 +26,9 @@ from urllib.parse import quote
 import jsonschema
 import pytest
 
-from tests.support.procs import ROOT, free_port
+from tests.support.hostile_server import hostile_server
+from tests.support.procs import ROOT
 
-SERVER = ROOT / "tests" / "servers" / "hostile_server.py"
 SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
 MAX_TIME = 15.0
 TIMEOUT = 2.0
@@ -80,21 +80,8 @@ def key_forms(key: str) -> list[str]:
 
 @pytest.fixture
 def hostile(request: pytest.FixtureRequest) -> Iterator[str]:
-    port = free_port()
-    with subprocess.Popen(
-        [sys.executable, str(SERVER), "--mode", request.param, "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as proc:
-        try:
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-            yield f"http://127.0.0.1:{port}/v1"
-        finally:
-            proc.kill()
-            proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
+    with hostile_server(request.param) as origin:
+        yield f"{origin}/v1"
 
 
 def run_check(base_url: str, tmp_path: Path, *extra: str, key: str = KEY) -> Run:

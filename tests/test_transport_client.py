@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,29 +28,15 @@ from billing_kit.conformance.http import (
 )
 from billing_kit.conformance.model import Exchange
 from billing_kit.conformance.redact import Redactor
-from tests.support.procs import ROOT, free_port
+from tests.support.hostile_server import hostile_server
 
-SERVER = ROOT / "tests" / "servers" / "hostile_server.py"
 KEY = "sk_test_Client0123456789abcdefXY"
 
 
 @pytest.fixture
 def hostile(request: pytest.FixtureRequest) -> Iterator[str]:
-    port = free_port()
-    with subprocess.Popen(
-        [sys.executable, str(SERVER), "--mode", request.param, "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as proc:
-        try:
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-            yield f"http://127.0.0.1:{port}/v1"
-        finally:
-            proc.kill()
-            proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
+    with hostile_server(request.param) as origin:
+        yield f"{origin}/v1"
 
 
 def client_for(base_url: str, timeout: float = 2.0, rate: float | None = None) -> Client:

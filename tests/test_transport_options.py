@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,8 @@ import pytest
 
 from billing_kit.conformance.config import MAX_EXAMPLES, OptionError, from_options
 from billing_kit.conformance.contract import bundled_spec_bytes
-from tests.support.procs import BILLING_KIT, ROOT, free_port
+from tests.support.hostile_server import hostile_server
+from tests.support.procs import BILLING_KIT
 
 KEY = "sk_test_Options0123456789abcdef"
 
@@ -155,22 +155,8 @@ def test_yaml_nested_past_the_loader_is_refused(tmp_path: Path) -> None:
 
 @pytest.fixture
 def hostile(request: pytest.FixtureRequest) -> Iterator[str]:
-    port = free_port()
-    server = ROOT / "tests" / "servers" / "hostile_server.py"
-    with subprocess.Popen(
-        [sys.executable, str(server), "--mode", request.param, "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as proc:
-        try:
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-            yield f"http://127.0.0.1:{port}/openapi.yaml"
-        finally:
-            proc.kill()
-            proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
+    with hostile_server(request.param) as origin:
+        yield f"{origin}/openapi.yaml"
 
 
 @pytest.mark.slow
