@@ -102,19 +102,23 @@ def accepts_connections(base_url: str) -> bool:
 
 
 def test_a_server_that_dies_after_three_creates_fails_the_run() -> None:
-    """`zoo.py --die-after 3` exits after its third 201: the run against it is not a success.
-
-    (Which verdicts such a run may still give is the runner's business; here the mode
-    itself is proved: the server is gone part-way and the run exits non-zero.)
-    """
+    """`zoo.py --die-after 3` exits after its third 201: the run says when it died, exits 1,
+    and no clause is PASS (or FAIL, ERR-2 aside) on requests that got no answer."""
     with zoo_runner.zoo_server(zoo_runner.PYTHON, extra=["--die-after", "3"]) as target:
         assert accepts_connections(target.base_url)
         run = zoo_runner.run_check(target, examples=zoo_runner.ZOO_EXAMPLES, max_time=120)
         alive = accepts_connections(target.base_url)
     assert not alive, "the zoo server still listens after its third create"
-    assert run.returncode != 0, explain(run, "ERR-2")
+    assert run.returncode == 1, explain(run, "ERR-2")
     assert run.verdict("ERR-2") == "FAIL", explain(run, "ERR-2")
     assert len(run.report["created"]) == 3, explain(run, "ERR-2")
+    assert "stopped answering at request" in str(run.report["stopped"])
+    for verdict in run.report["verdicts"]:
+        coverage = verdict["coverage"]
+        if verdict["verdict"] == "PASS":
+            assert coverage["judged"] >= coverage["required"] > 0, verdict
+        if verdict["verdict"] == "FAIL" and verdict["clause"] != "ERR-2":  # a FAIL rests on answers
+            assert all(str(e.get("answer")).startswith("HTTP ") for e in verdict["evidence"]), verdict
 
 
 def test_zoo_refuses_an_unknown_defect() -> None:
