@@ -38,7 +38,7 @@ $(LINTERS): tools/lint/package.json tools/lint/package-lock.json
 	touch $(LINTERS)
 
 test: $(STAMP) sysdeps $(LINTERS) lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
