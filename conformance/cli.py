@@ -51,13 +51,14 @@ def execute(
 ) -> RunResult:
     """Load the spec, run, write every report; CliError for what stops a run before it starts."""
     from billing_kit.conformance.config import LIVE_CREATE_CAP
-    from billing_kit.conformance.contract import SpecError, load_contract
+    from billing_kit.conformance.contract import SpecError
     from billing_kit.conformance.http import Unreachable
     from billing_kit.conformance.preflight import PreflightFailed, refused_result
     from billing_kit.conformance.progress import for_output
     from billing_kit.conformance.redact import mask_key
     from billing_kit.conformance.reports import terminal
     from billing_kit.conformance.runner import run
+    from billing_kit.conformance.spec_source import load_contract
 
     out = out or sys.stdout
     tty = out.isatty()

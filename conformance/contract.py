@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -34,11 +35,6 @@ def bundled_spec_bytes() -> bytes:
     return (Path(__file__).resolve().parent.parent / SPEC_NAME).read_bytes()
 
 
-SPEC_CAP = 16 << 20  # bytes of a spec read from a URL
-SPEC_DEADLINE = 30.0  # seconds to fetch a spec from a URL, redirects included
-MAX_REDIRECTS = 5
-
-
 def _parse(raw: bytes, origin: str) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(raw)
@@ -51,50 +47,26 @@ def _parse(raw: bytes, origin: str) -> dict[str, Any]:
     return doc
 
 
-def read_spec_source(source: str | Path | None = None, timeout: float = 10.0) -> tuple[bytes, str]:
-    """The raw bytes of a spec: bundled when `source` is None, else a path or URL."""
+Fetch = Callable[[str], bytes]
+
+
+def read_spec_source(source: str | Path | None = None, fetch: Fetch | None = None) -> tuple[bytes, str]:
+    """The raw bytes of a spec: bundled when `source` is None, else a path, or a URL read by `fetch`.
+
+    The fetcher is the transport's (`spec_source.fetch`), handed in by the front doors: this
+    layer imports nothing of the kit.
+    """
     if source is None:
         return bundled_spec_bytes(), "bundled openapi.yaml"
     text = str(source)
     if text.startswith(("http://", "https://")):
-        return _fetch(text, min(timeout, SPEC_DEADLINE)), text
+        if fetch is None:
+            raise SpecError(f"cannot load spec from {text}: a URL is read through spec_source.load_contract")
+        return fetch(text), text
     try:
         return Path(text).read_bytes(), text
     except OSError as exc:
         raise SpecError(f"cannot read spec {text}: {exc.strerror}") from None
-
-
-def _fetch(url: str, timeout: float) -> bytes:
-    """A spec from a URL, through the suite's guarded client: one deadline, SPEC_CAP bytes, redirects followed."""
-    from urllib.parse import urljoin
-
-    from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions
-    from billing_kit.conformance.redact import Redactor
-
-    budget = Budget(SPEC_DEADLINE)
-    for _ in range(MAX_REDIRECTS + 1):
-        client = Client(ClientOptions(base_url=url, timeout=timeout, response_cap=SPEC_CAP), budget, Redactor([]))
-        try:
-            exchange = client.send("GET", "", retry=False)
-        except BudgetExhausted:
-            raise SpecError(f"cannot load spec from {url}: no answer within {SPEC_DEADLINE:g} s") from None
-        finally:
-            client.close()
-        response = exchange.response
-        if response is None:
-            raise SpecError(f"cannot load spec from {url}: {exchange.error}")
-        location = response.header("location")
-        if response.status in (301, 302, 303, 307, 308) and location:
-            url = urljoin(url, location)
-            continue
-        if response.truncated:
-            raise SpecError(f"cannot load spec from {url}: larger than {SPEC_CAP} bytes")
-        if (response.header("content-encoding") or "identity").lower() != "identity":
-            raise SpecError(f"cannot load spec from {url}: sent {response.header('content-encoding')}-encoded")
-        if response.status != 200:
-            raise SpecError(f"cannot load spec from {url}: HTTP {response.status}")
-        return response.body
-    raise SpecError(f"cannot load spec from {url}: more than {MAX_REDIRECTS} redirects")
 
 
 @dataclass(frozen=True)
@@ -315,9 +287,9 @@ class Contract:
         return {name: self.resolve(ex)["value"] for name, ex in examples.items()}
 
 
-def load_contract(source: str | Path | None = None) -> Contract:
-    """Load the spec in use: the bundled one, or a path or URL given by the user."""
-    raw, origin = read_spec_source(source)
+def load_contract(source: str | Path | None = None, fetch: Fetch | None = None) -> Contract:
+    """Load the spec in use: the bundled one, or a path (or, with `fetch`, a URL) given by the user."""
+    raw, origin = read_spec_source(source, fetch)
     spec = _parse(raw, origin)
     contract = Contract(spec=spec, sha256=hashlib.sha256(raw).hexdigest(), origin=origin)
     # Touch what every consumer needs, so a spec that lacks it fails at load.

@@ -80,9 +80,10 @@ def _run_config(config: pytest.Config) -> RunConfig:
 
 def _usable_config(config: pytest.Config) -> RunConfig:
     """The run's configuration, checked as far as it can be before any test: else one UsageError."""
-    from billing_kit.conformance.contract import SpecError, load_contract
+    from billing_kit.conformance.contract import SpecError
     from billing_kit.conformance.errors import CliError
     from billing_kit.conformance.options import check_keys
+    from billing_kit.conformance.spec_source import load_contract
 
     try:
         run_config = _run_config(config)

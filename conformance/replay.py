@@ -411,8 +411,9 @@ def replay_command(report: Path, clause_list: str | None, case_id: str | None, *
     Prints each finding as still failing, fixed, or could not be replayed (and why). Exit 0 when every
     selected finding is fixed, 1 when one still fails, 2 when some could not be replayed or on an error.
     """
-    from billing_kit.conformance.contract import SpecError, load_contract
+    from billing_kit.conformance.contract import SpecError
     from billing_kit.conformance.report_reader import ReportError, load_report
+    from billing_kit.conformance.spec_source import load_contract
 
     try:
         document = load_report(report)

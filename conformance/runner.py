@@ -16,7 +16,7 @@ from billing_kit.conformance import clauses, preflight
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
-from billing_kit.conformance.contract import Contract, load_contract
+from billing_kit.conformance.contract import Contract
 from billing_kit.conformance.execute import Outcome, run_checks, select_checks
 from billing_kit.conformance.http import Budget, Client, ClientOptions
 from billing_kit.conformance.ledger import Entry, coverage_of
@@ -25,6 +25,7 @@ from billing_kit.conformance.plan_cache import PlanCache
 from billing_kit.conformance.progress import Progress
 from billing_kit.conformance.redact import Redactor
 from billing_kit.conformance.registry import CheckSpec, load_all
+from billing_kit.conformance.spec_source import load_contract
 
 _VIOLATION_VERDICT = {Level.MUST: Verdict.FAIL, Level.SHOULD: Verdict.WARN, Level.MAY: Verdict.INFO}
 

@@ -30,7 +30,8 @@ from billing_kit.conformance.errors import CliError, OneLineErrors
 @click.option("--name", metavar="NAME", help="The implementation's name in the statement (with --report).")
 def docs_command(out: Path, spec: str | None, report: Path | None, name: str | None) -> None:
     """Write the API reference (HTML with inline CSS, and Markdown) from the spec and the clause registry."""
-    from billing_kit.conformance.contract import SpecError, load_contract
+    from billing_kit.conformance.contract import SpecError
+    from billing_kit.conformance.spec_source import load_contract
     from billing_kit.docs.render import write_docs
 
     if name is not None and report is None:

@@ -20,7 +20,8 @@ DEFAULT_UPSTREAM_TIMEOUT = 30.0
 
 
 def _contract(spec: str | None) -> Any:
-    from billing_kit.conformance.contract import SpecError, load_contract
+    from billing_kit.conformance.contract import SpecError
+    from billing_kit.conformance.spec_source import load_contract
 
     try:
         return load_contract(spec)
