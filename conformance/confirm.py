@@ -12,6 +12,7 @@
 `reproduced == 0` labels the finding FLAKY: still a violation (a server that
 sometimes breaks a rule is broken), reported apart. Nothing is confirmed when the
 run stopped early or its budget ran out; the live key's requests are never resent.
+A violation that is not tried again says why (`Finding.unconfirmed`, `mark_unconfirmed`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable
 
 from billing_kit.conformance import clauses
 from billing_kit.conformance.clauses import Level
-from billing_kit.conformance.context import CheckContext
+from billing_kit.conformance.context import LIVE, CheckContext
 from billing_kit.conformance.http import BudgetExhausted, TargetStopped
 from billing_kit.conformance.model import Exchange, Finding
 from billing_kit.conformance.registry import CheckSpec
@@ -74,9 +75,21 @@ def rerun_scenario(ctx: CheckContext, spec: CheckSpec) -> tuple[set[str], list[E
     return {f.clause for f in sub.findings if f.kind == "violation"}, sub.log
 
 
+def _confirmable(finding: Finding) -> bool:
+    return finding.kind == "violation" and clauses.get(finding.clause).level is not Level.MAY
+
+
+def mark_unconfirmed(findings: list[Finding], why: str) -> None:
+    """Every FAIL/WARN violation not tried again says why."""
+    for finding in findings:
+        if _confirmable(finding) and not finding.confirmations and finding.unconfirmed is None:
+            finding.unconfirmed = why
+
+
 def confirm_findings(ctx: CheckContext, specs: list[CheckSpec], times: int) -> None:
-    """Fill `confirmations`, `reproduced` and `attempts` of every FAIL/WARN finding."""
+    """Fill `confirmations`, `reproduced` and `attempts` of every FAIL/WARN finding (else `unconfirmed`)."""
     if times <= 0:
+        mark_unconfirmed(ctx.findings, "--confirm 0")
         return
     by_name = {spec.name: spec for spec in specs}
     by_exchange: dict[int, tuple[int, int, list[Exchange]]] = {}
@@ -85,7 +98,7 @@ def confirm_findings(ctx: CheckContext, specs: list[CheckSpec], times: int) -> N
     confirmed = 0
     try:
         for finding in list(ctx.findings):
-            if finding.kind != "violation" or clauses.get(finding.clause).level is Level.MAY:
+            if not _confirmable(finding):
                 continue
             spec = by_name.get(finding.check)
             try:
@@ -94,9 +107,12 @@ def confirm_findings(ctx: CheckContext, specs: list[CheckSpec], times: int) -> N
                 raise
             except Exception:  # a judge that cannot read the new answer: this finding stays unconfirmed
                 finding.confirmations = finding.reproduced = None
+                finding.unconfirmed = "the suite could not judge the answer to the confirmation"
             confirmed += finding.confirmations is not None
-    except (BudgetExhausted, TargetStopped):
-        pass  # what was confirmed stays; the rest is reported unconfirmed
+    except BudgetExhausted:
+        mark_unconfirmed(ctx.findings, "the run's --max-time ran out before it was tried again")
+    except TargetStopped:
+        mark_unconfirmed(ctx.findings, "the server stopped answering before it was tried again")
     if progress and confirmed:
         flaky = sum(1 for f in ctx.findings if f.flaky)
         progress(f"confirm: {confirmed} finding(s) tried again ({times} time(s) each); {flaky} did not reproduce")
@@ -115,7 +131,9 @@ def _confirm_one(
         if spec.name not in scenarios:
             scenarios[spec.name] = rerun_scenario(ctx, spec)
         again = scenarios[spec.name]
-        if again is not None:
+        if again is None:
+            finding.unconfirmed = "its scenario, run again, could not be judged"
+        else:
             broken, log = again
             finding.confirmations, finding.reproduced = 1, int(finding.clause in broken)
             finding.attempts = log[:3]
@@ -127,11 +145,25 @@ def _confirm_one(
             reproduced, attempts = _resend_times(ctx, finding.exchange, times)
             by_exchange[key] = (times, reproduced, attempts)
         finding.confirmations, finding.reproduced, finding.attempts = by_exchange[key]
+    else:
+        finding.unconfirmed = _why_not_resent(finding, mode)
+
+
+def _why_not_resent(finding: Finding, mode: object) -> str:
+    if mode == "none":
+        return "its scenario spans the whole run"
+    if finding.exchange is None:
+        return "it rests on the run as a whole, not on one request"
+    if finding.exchange.request.key_ref == LIVE:
+        return "the live key's requests are never resent"
+    return "its request cannot be sent again as it was (streamed or raw on the socket)"
 
 
 def _confirm_with(ctx: CheckContext, finding: Finding, replay: Callable[[CheckContext, Finding], bool | None]) -> None:
     before = len(ctx.log)
     reproduced = replay(ctx, finding)
-    if reproduced is not None:
+    if reproduced is None:
+        finding.unconfirmed = "its replay could not be judged"
+    else:
         finding.confirmations, finding.reproduced = 1, int(reproduced)
         finding.attempts = ctx.log[before:][:3]

@@ -126,6 +126,9 @@ class Finding:
     confirmations: int | None = None
     reproduced: int | None = None
     attempts: list[Exchange] = field(default_factory=list)
+    # Why a FAIL/WARN violation was not tried again (--confirm 0, the run stopped, the live key's
+    # requests are never resent, ...): every violation is either confirmed or says why not.
+    unconfirmed: str | None = None
 
     @property
     def flaky(self) -> bool:

@@ -146,7 +146,7 @@ def run(
     `progress`, if given, sees the run start (and so its live state) and a line per check.
     `client` replaces the HTTP client the run would build (it is closed at the end).
     """
-    from billing_kit.conformance.confirm import confirm_findings
+    from billing_kit.conformance.confirm import confirm_findings, mark_unconfirmed
 
     contract = contract or load_contract(config.spec)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -174,7 +174,11 @@ def run(
             outcome, exhausted, deep_summary = run_with_deep(ctx, specs, client.budget)
         else:
             outcome, exhausted = run_checks(ctx, specs)
-        if not outcome.stopped and not exhausted:
+        if outcome.stopped:
+            mark_unconfirmed(ctx.findings, f"not tried again: {outcome.stopped}")
+        elif exhausted:
+            mark_unconfirmed(ctx.findings, "not tried again: the run's --max-time ran out")
+        else:
             confirm_findings(ctx, specs, config.confirm)
     finally:
         client.close()

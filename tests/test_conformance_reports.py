@@ -168,7 +168,9 @@ def test_json_report_validates_and_carries_the_ledger_and_confirmations() -> Non
         "planned": 48, "sent": 48, "answered": 48, "judged": 48, "required": 1,
         "cases": [f"name: ascii x{n}" for n in (255, 256, 257)] * 16, "note": "", "summary": "48/48 judged",
     }  # fmt: skip
-    assert length["reproduced"] == {"reproduced": 2, "confirmations": 2, "label": "reproduced 2/2"}
+    assert length["reproduced"] == {
+        "reproduced": 2, "confirmations": 2, "label": "reproduced 2/2", "unconfirmed": None
+    }  # fmt: skip
     violations = [e for e in length["evidence"] if e["kind"] == "violation"]
     assert len(violations) == length["violations"] == 12  # every violation, not the first five
     first = violations[0]
@@ -183,6 +185,29 @@ def test_json_report_validates_and_carries_the_ledger_and_confirmations() -> Non
     assert [a["response"] and a["response"]["status"] for a in attempts] == [None, 431, 431]
     assert by_id["RES-1"]["coverage"]["summary"] == "2/14 judged (12 unanswered, needs 14)"
     assert by_id["AUTH-1"]["reproduced"] is None and by_id["AUTH-1"]["flaky"] is False
+
+
+def test_a_violation_not_tried_again_says_why_in_every_report() -> None:
+    """Every FAIL/WARN carries `reproduced`: k/N, or null with the reason it was not tried again."""
+    why = "the live key's requests are never resent"
+    unconfirmed = Finding("RES-ENV-1", "violation", "a live key got a sandbox customer", unconfirmed=why)
+    result = samples.run_result([samples.verdict("RES-ENV-1", Verdict.FAIL, [unconfirmed], **samples.ledger(1))])
+    document = json.loads(json_report.render(result))
+    jsonschema.Draft202012Validator(json_report.load_schema()).validate(document)
+    (entry,) = document["verdicts"]
+    assert entry["reproduced"] == {
+        "reproduced": None, "confirmations": 0, "label": f"not confirmed: {why}", "unconfirmed": why
+    }  # fmt: skip
+    assert entry["evidence"][0]["unconfirmed"] == why
+    assert f"not confirmed: {why}" in line_of(plain(result), "RES-ENV-1")
+    properties = {
+        p.get("name"): p.get("value") for p in ET.fromstring(junit.render(result, JSON_PATH)).iter("property")
+    }
+    assert (properties["reproduced"], properties["unconfirmed"]) == ("not confirmed", why)
+    # The schema refuses a FAIL that carries neither a confirmation nor a reason.
+    entry["reproduced"] = None
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(json_report.load_schema()).validate(document)
 
 
 def test_json_report_of_a_passing_run_validates() -> None:

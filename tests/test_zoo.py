@@ -57,6 +57,10 @@ def test_defect_is_caught(defect: dict[str, Any]) -> None:
     with zoo_runner.zoo_server(defect["server"], defect["name"]) as target:
         run = zoo_runner.check_defect(target, defect)
         assert run.verdict(clause) == defect["verdict"], explain(run, clause)
+        unproven = [
+            v["clause"] for v in run.report["verdicts"] if v["verdict"] in ("FAIL", "WARN") and not v["reproduced"]
+        ]
+        assert unproven == [], f"FAIL/WARN without `reproduced` (k/N or why not): {unproven}"
         if defect["verdict"] == "FAIL":
             assert run.returncode == 1, explain(run, clause)
             return

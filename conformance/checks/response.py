@@ -284,21 +284,36 @@ def every_success(ctx: CheckContext) -> None:
         ctx.evidence(clause, judged, required=0, case="every other 2xx of the run")
 
 
-def _replay_duplicate(ctx: CheckContext, finding: Finding) -> bool | None:
-    """RES-ID-2 over the run, confirmed: the create sent again gets an id the run has already seen."""
-    if finding.clause != "RES-ID-2" or finding.exchange is None or finding.exchange.resend is None:
+def _replay_whole_run(ctx: CheckContext, finding: Finding) -> bool | None:
+    """The whole-run findings, confirmed by sending their create again.
+
+    RES-ID-2: the create gets an id the run has already seen. RES-ORG-1: the create,
+    under the same key, gets an org_id other than the key's first create got.
+    """
+    if finding.exchange is None or finding.exchange.resend is None:
         return None
-    known = {customer for e in _creates(ctx) if (customer := created_id(e)) is not None}
-    customer = created_id(finding.exchange.resend())
-    return None if customer is None else customer in known
+    again = finding.exchange.resend()
+    if finding.clause == "RES-ID-2":
+        known = {customer for e in _creates(ctx) if (customer := created_id(e)) is not None}
+        customer = created_id(again)
+        return None if customer is None else customer in known
+    first = next((e for e in _creates(ctx) if e.request.key_ref == finding.exchange.request.key_ref), None)
+    org, first_org = _org_of(again), _org_of(first) if first is not None else None
+    return None if org is None or first_org is None else org != first_org
 
 
-@check("RES-ID-2", "RES-ORG-1", order=95, confirm=_replay_duplicate)
+def _org_of(exchange: Exchange) -> str | None:
+    body = exchange.json_body() if exchange.succeeded else None
+    return body["org_id"] if isinstance(body, dict) and isinstance(body.get("org_id"), str) else None
+
+
+@check("RES-ID-2", "RES-ORG-1", order=95, confirm=_replay_whole_run)
 def whole_run(ctx: CheckContext) -> None:
     """Over every create of the run: ids never repeat (replays aside) and org_id is stable per key."""
     seen: dict[str, str | None] = {}  # id -> the Idempotency-Key it was first created under
     replay_keys: set[tuple[str | None, str]] = set()
     orgs: dict[str | None, set[str]] = {}
+    other_org: dict[str | None, Exchange] = {}  # per key, the first create whose org_id is not the key's first
     for exchange in _creates(ctx):
         customer = created_id(exchange)
         if customer is None:
@@ -319,9 +334,11 @@ def whole_run(ctx: CheckContext) -> None:
                 exchange=exchange,
             )
         seen.setdefault(customer, idem)
-        body = exchange.json_body()
-        if isinstance(body.get("org_id"), str):
-            orgs.setdefault(exchange.request.key_ref, set()).add(body["org_id"])
+        if (org := _org_of(exchange)) is not None:
+            known = orgs.setdefault(exchange.request.key_ref, set())
+            if known and org not in known:
+                other_org.setdefault(exchange.request.key_ref, exchange)
+            known.add(org)
     for key_ref, values in orgs.items():
         if len(values) > 1:
             ctx.violation(
@@ -329,6 +346,7 @@ def whole_run(ctx: CheckContext) -> None:
                 f"customers created with the same {key_ref} key have {len(values)} org_ids",
                 expected="one org_id per key",
                 actual=short(sorted(values)),
+                exchange=other_org.get(key_ref),
             )
     if not seen:
         ctx.inconclusive("RES-ID-2", "the run created no customer")

@@ -23,7 +23,9 @@ from billing_kit.conformance.reports.names import case_name, readable_message
 
 # 1.1: coverage (the evidence ledger) per verdict; confirmation, attempts and the server's answer per
 # finding; every violation up to VIOLATIONS_KEPT (was 5); stopped, internal_errors and flaky per run.
-SCHEMA_VERSION = "1.1"
+# 1.2: every FAIL/WARN verdict carries `reproduced`; one not tried again has `reproduced: null` and says why
+# (`unconfirmed`, also per finding).
+SCHEMA_VERSION = "1.2"
 FINDINGS_KEPT = 5  # shown in the HTML report per clause; the JSON report keeps VIOLATIONS_KEPT
 VIOLATIONS_KEPT = 100
 NOTES_KEPT = 40
@@ -102,16 +104,20 @@ def confirmed(finding: Finding) -> bool:
 
 
 def confirmation_label(finding: Finding) -> str:
-    """`reproduced 2/2`, or `FLAKY 0/2` when the confirmations did not break the rule again; "" if not confirmed."""
+    """`reproduced 2/2`, `FLAKY 0/2` when the confirmations did not break the rule again,
+    `not confirmed: <why>` when it was not tried again; "" for what is not confirmed at all (a note)."""
     if not confirmed(finding):
-        return ""
+        return f"not confirmed: {finding.unconfirmed}" if finding.unconfirmed else ""
     kind = "FLAKY" if finding.flaky else "reproduced"
     return f"{kind} {finding.reproduced or 0}/{finding.confirmations}"
 
 
 def confirmation_of(verdict: ClauseVerdict) -> Finding | None:
-    """The violation whose confirmation speaks for the verdict: the first one that was confirmed."""
-    return next((f for f in verdict.violations if confirmed(f)), None)
+    """The violation whose confirmation speaks for the verdict: the first one confirmed, else the first
+    that says why it was not tried again."""
+    return next((f for f in verdict.violations if confirmed(f)), None) or next(
+        (f for f in verdict.violations if f.unconfirmed), None
+    )
 
 
 def verdict_flaky(verdict: ClauseVerdict) -> bool:
@@ -190,6 +196,7 @@ def finding_evidence(finding: Finding) -> dict[str, Any]:
         "reproduced": finding.reproduced,
         "flaky": finding.flaky,
         "confirmation": confirmation_label(finding) or None,
+        "unconfirmed": finding.unconfirmed,
         "attempts": [{"label": label, **exchange_evidence(e)} for label, e in labelled_attempts(finding)],
     }
 
@@ -220,12 +227,15 @@ def coverage_document(coverage: Coverage) -> dict[str, Any]:
 
 
 def _reproduced(first: Finding | None) -> dict[str, Any] | None:
+    """`reproduced: k/N` of a FAIL/WARN; k is null (and `unconfirmed` says why) when it was not tried again."""
     if first is None:
         return None
+    tried = confirmed(first)
     return {
-        "reproduced": first.reproduced or 0,
-        "confirmations": first.confirmations,
+        "reproduced": (first.reproduced or 0) if tried else None,
+        "confirmations": first.confirmations if tried else 0,
         "label": confirmation_label(first),
+        "unconfirmed": None if tried else first.unconfirmed,
     }
 
 
@@ -243,15 +253,7 @@ def verdict_document(verdict: ClauseVerdict) -> dict[str, Any]:
         "violations": len(verdict.violations),
         "notes": notes,
         "coverage": coverage_document(verdict.coverage),
-        "reproduced": (
-            {
-                "reproduced": first.reproduced or 0,
-                "confirmations": first.confirmations,
-                "label": confirmation_label(first),
-            }
-            if first
-            else None
-        ),
+        "reproduced": _reproduced(first),
         "flaky": verdict_flaky(verdict),
         "evidence": [finding_evidence(f) for f in shown_findings(verdict)],
         "reproduce": first_reproduction(verdict),

@@ -48,7 +48,9 @@ def _properties(case: ET.Element, verdict: ClauseVerdict) -> None:
         rows += [(name, str(getattr(coverage, name))) for name in ("planned", "sent", "answered", "judged", "required")]
     confirmed = confirmation_of(verdict)
     if confirmed is not None:
-        rows += [("reproduced", f"{confirmed.reproduced or 0}/{confirmed.confirmations}")]
+        tried = bool(confirmed.confirmations)
+        rows += [("reproduced", f"{confirmed.reproduced or 0}/{confirmed.confirmations}" if tried else "not confirmed")]
+        rows += [] if tried else [("unconfirmed", confirmed.unconfirmed or "")]
         rows += [("flaky", "true" if verdict_flaky(verdict) else "false")]
     properties = ET.SubElement(case, "properties")
     for name, value in rows:
