@@ -2,8 +2,8 @@
 
 Each defect runs its own zoo server (Python, or Node.js for the `node` ones) on a
 free port, checked by the real `billing-kit check --only <clause>` with few
-examples. A MUST defect must get FAIL and exit 1; a SHOULD defect WARN with exit 0,
-and exit 1 under `--strict`.
+examples. A MUST defect must get FAIL and exit 1; a SHOULD defect WARN with exit 0
+(and, checked once, exit 1 under `--strict`).
 """
 
 from __future__ import annotations
@@ -65,9 +65,16 @@ def test_defect_is_caught(defect: dict[str, Any]) -> None:
             assert run.returncode == 1, explain(run, clause)
             return
         assert run.returncode == 0, explain(run, clause)
+
+
+def test_strict_makes_a_warn_exit_1() -> None:
+    """`--strict` on a SHOULD defect: the same WARN, now exit 1 (one defect: the exit code is the CLI's)."""
+    defect = next(d for d in DEFECTS if d["verdict"] == "WARN" and d["server"] == zoo_runner.PYTHON)
+    clause = defect["clause"]
+    with zoo_runner.zoo_server(defect["server"], defect["name"]) as target:
         strict = zoo_runner.check_defect(target, defect, strict=True)
-        assert strict.verdict(clause) == "WARN", explain(strict, clause)
-        assert strict.returncode == 1, explain(strict, clause)
+    assert strict.verdict(clause) == "WARN", explain(strict, clause)
+    assert strict.returncode == 1, explain(strict, clause)
 
 
 def test_defect_table_is_consistent() -> None:
