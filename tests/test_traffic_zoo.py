@@ -1,7 +1,8 @@
 """The zoo behind `billing-kit proxy`: a fixed traffic script, each defect flagged where `check` flags it.
 
 A real HTTP client (httpx) sends a mix of valid and invalid creates, a retry
-with an Idempotency-Key and another method; the proxy's report must blame the
+with an Idempotency-Key, a burst of the same keyed create sent at once from
+several threads, and another method; the proxy's report must blame the
 server on the defect's clause with the verdict `check` gives it (defects.json,
 proven by tests/test_zoo.py), and must find nothing against the server on the
 conforming zoo servers.
@@ -9,6 +10,7 @@ conforming zoo servers.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -32,8 +34,10 @@ EXERCISED = (
     "500-on-missing-content-type",
     "error-not-problem-json",
     "idem-ignored",
+    "idem-race",
     "accepts-unknown-field",
 )
+BURST = 4  # the same keyed create, sent at once from this many threads
 
 
 def traffic(origin: str, key: str) -> list[int]:
@@ -64,6 +68,25 @@ def traffic(origin: str, key: str) -> list[int]:
         for _ in range(2):
             statuses.append(client.post(url, json={"email": "retry@example.com"}, headers=retry).status_code)
         statuses.append(client.get(url, headers=auth).status_code)
+    statuses += burst(url, {**auth, "Idempotency-Key": f"burst-{uuid.uuid4().hex}"})
+    return statuses
+
+
+def burst(url: str, headers: dict[str, str]) -> list[int]:
+    """The same create with the same Idempotency-Key from BURST threads at once (a client retrying eagerly)."""
+    ready = threading.Barrier(BURST)
+    statuses: list[int] = []
+
+    def send() -> None:
+        with httpx.Client(timeout=10) as client:
+            ready.wait()
+            statuses.append(client.post(url, json={"email": "burst@example.com"}, headers=headers).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(BURST)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return statuses
 
 

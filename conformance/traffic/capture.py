@@ -54,6 +54,7 @@ def line(seen: Seen, secrets: dict[str, str]) -> str:
         "body_b64": _b64(_hide(seen.body, secrets)),
         "body_size": seen.body_size,
         "complete": seen.complete,
+        "started": round(seen.started, 6),
         "error": seen.error,
         "response": None,
     }
@@ -88,6 +89,7 @@ def parse(doc: Any) -> Seen:
     seen = Seen(str(doc["method"]), str(doc["target"]), _pairs(doc["headers"]), _bytes(doc.get("body_b64")))
     seen.body_size = int(doc.get("body_size", len(seen.body)))
     seen.complete = bool(doc.get("complete", True))
+    seen.started = float(doc.get("started") or 0.0)
     seen.error = doc.get("error")
     answer = doc.get("response")
     if isinstance(answer, dict):

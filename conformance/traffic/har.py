@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,12 +39,21 @@ def _text(holder: Any) -> bytearray:
     return bytearray(text.encode("utf-8", "surrogatepass"))
 
 
+def _started(value: Any) -> float:
+    """A HAR entry's startedDateTime as seconds since the epoch; 0.0 when absent or unreadable."""
+    try:
+        return datetime.fromisoformat(str(value)).timestamp() if value else 0.0
+    except ValueError:
+        return 0.0
+
+
 def entry(item: Any) -> Seen:
     request, response = item["request"], item.get("response")
     url = urlsplit(str(request["url"]))
     target = (url.path or "/") + (f"?{url.query}" if url.query else "")
     body = _text(request.get("postData"))
     seen = Seen(str(request["method"]), target, _headers(request.get("headers", [])), body, len(body), True)
+    seen.started = _started(item.get("startedDateTime"))
     status = int(response.get("status", 0)) if isinstance(response, dict) else 0
     if status > 0:
         assert isinstance(response, dict)

@@ -6,7 +6,8 @@
             (GenericRun.judge), every RES-* of a 201 (response.judge_created), ERR-3 of
             a 4xx, ERR-2 of a 5xx or no answer, AUTH-3 of a 401
     across  RES-ID-2 over every id seen, RES-ORG-1 per key, IDEM-1/2/4 per
-            (key, Idempotency-Key)
+            (key, Idempotency-Key); two customers for one key and body are IDEM-3 when
+            the second request started before the first one's answer ended
 
 State stays compact over any number of exchanges: keys, ids and bodies are kept
 as 64-bit hashes, idempotency records in a bounded LRU. The judging code lives in
@@ -73,6 +74,7 @@ class _Idem:
     body: int
     status: int
     customer: int | None
+    answered: float = 0.0  # when its answer ended (its start plus its elapsed time); 0.0: not known
 
 
 class TrafficJudge:
@@ -305,7 +307,7 @@ class TrafficJudge:
         replay = False
         if idem is not None and key is not None:
             replay, idem_found = self._idempotency(
-                exchange, key, digest(idem), digest(bytes(seen.body)), customer, clauses
+                exchange, key, digest(idem), digest(bytes(seen.body)), customer, clauses, seen
             )
             found += idem_found
         clauses.add("RES-ID-2")
@@ -329,7 +331,7 @@ class TrafficJudge:
         return found
 
     def _idempotency(
-        self, exchange: Exchange, key: int, idem: int, body: int, customer: int, clauses: set[str]
+        self, exchange: Exchange, key: int, idem: int, body: int, customer: int, clauses: set[str], seen: Seen
     ) -> tuple[bool, list[Finding]]:
         status = exchange.status or 0
         found: list[Finding] = []
@@ -338,12 +340,20 @@ class TrafficJudge:
         if prior is not None:
             self.idem.move_to_end((key, idem))
             if prior.body == body:
-                clauses.add("IDEM-1")
+                # Sent before the first one's answer ended: concurrent requests (IDEM-3), not a retry (IDEM-1).
+                concurrent = 0.0 < seen.started < prior.answered
+                clause = "IDEM-3" if concurrent else "IDEM-1"
+                clauses.add(clause)
                 replay = prior.customer == customer
                 if not replay:
+                    message = (
+                        "concurrent requests with the same Idempotency-Key and body made two customers"
+                        if concurrent
+                        else "a retry with the same Idempotency-Key and body made another customer"
+                    )
                     found.append(
                         self._violation(
-                            "IDEM-1", "a retry with the same Idempotency-Key and body made another customer",
+                            clause, message,
                             "the first answer replayed (same id)", f"{describe(exchange)} with a new id", exchange,
                         )
                     )  # fmt: skip
@@ -356,7 +366,9 @@ class TrafficJudge:
                     )
                 )  # fmt: skip
         else:
-            self.idem[(key, idem)] = _Idem(body, status, customer)
+            elapsed = seen.response.elapsed if seen.response is not None else 0.0
+            answered = seen.started + elapsed if seen.started > 0.0 else 0.0  # a source without times: never concurrent
+            self.idem[(key, idem)] = _Idem(body, status, customer, answered)
             if len(self.idem) > IDEM_RECORDS:
                 self.idem.popitem(last=False)
         owner = self.idem_owner.get(idem)

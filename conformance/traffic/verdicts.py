@@ -29,6 +29,10 @@ PARTIES = (CLIENT, SERVER)
 _LEVEL_VERDICT = {Level.MUST: Verdict.FAIL, Level.SHOULD: Verdict.WARN, Level.MAY: Verdict.INFO}
 
 
+# Real traffic is judged as it was seen: the proxy and `judge` never send a request of their own.
+UNCONFIRMED = "real traffic is judged as seen; nothing is sent again"
+
+
 @dataclass
 class Tally:
     """What the traffic showed so far, per clause and party."""
@@ -54,6 +58,7 @@ class Tally:
             slot = (finding.clause, party)
             if finding.kind == "violation":
                 self.counts[slot] += 1
+                finding.unconfirmed = finding.unconfirmed or UNCONFIRMED
             kept = self.kept.setdefault(slot, [])
             limit = EVIDENCE_KEPT if finding.kind == "violation" else NOTES_KEPT
             if sum(1 for f in kept if f.kind == finding.kind) < limit:
