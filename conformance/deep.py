@@ -1,6 +1,11 @@
-"""`check --duration D`: after the default checks, fresh cases until the time budget.
+"""`check --duration D`: beside or after the default checks, fresh cases until the time budget.
 
     default checks (order < 90)  ->  deep rounds until D after the start  ->  whole-run checks
+
+With worker processes (`--workers` > 1, the default on a multi-core machine) and no
+`--rate`, the rounds start at once and run beside the default checks, so the whole
+budget goes at the rounds' pace; with one worker (Hypothesis runs in one thread of a
+process) or a run-wide `--rate`, they follow the default checks.
 
 A deep round (one worker, one round number) derives its seed from (run seed,
 worker, round) and sends:
@@ -421,12 +426,21 @@ def workers_for(config: RunConfig) -> int:
 
 def run_deep(ctx: CheckContext, seconds: float, stop: StopFlag) -> Ledger:
     """The deep rounds (in this process, or in `--workers` processes); their findings reported into ctx."""
+    return merge_rounds(ctx, deep_rounds(ctx, seconds, stop))
+
+
+def deep_rounds(ctx: CheckContext, seconds: float, stop: StopFlag) -> list[Ledger]:
+    """Every worker's ledger: the rounds in this process, or in `--workers` processes (ctx is only read)."""
     from billing_kit.conformance import workers
 
     config = ctx.config
     count = workers_for(config)
     jobs = [Job(config, ctx.contract, ctx.nonce, worker, seconds) for worker in range(count)]
-    ledgers = [work(jobs[0], stop)] if count == 1 else workers.run_jobs(jobs, stop, work)
+    return [work(jobs[0], stop)] if count == 1 else workers.run_jobs(jobs, stop, work)
+
+
+def merge_rounds(ctx: CheckContext, ledgers: list[Ledger]) -> Ledger:
+    """The workers' ledgers merged with the default run's, their findings reported into ctx."""
     merged = _default_ledger(ctx)
     repeated: list[int] = []
     for ledger in ledgers:
@@ -455,33 +469,77 @@ class _Interrupt:
             signal.signal(signal.SIGINT, self.previous)
 
 
+def _overlaps(config: RunConfig) -> bool:
+    """Deep workers start beside the default checks when they are processes of their own (Hypothesis
+    is not run in two threads of one process) and no --rate must hold for the run as a whole."""
+    return workers_for(config) > 1 and not config.rate
+
+
+class _Rounds(threading.Thread):
+    """The deep rounds in the background (their worker processes do the work): ledgers, or the error."""
+
+    def __init__(self, ctx: CheckContext, seconds: float, stop: StopFlag) -> None:
+        super().__init__(name="deep-rounds", daemon=True)
+        self.ctx, self.seconds, self.stop = ctx, seconds, stop
+        self.ledgers: list[Ledger] = []
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.ledgers = deep_rounds(self.ctx, self.seconds, self.stop)
+        except Exception as exc:  # reported by the caller, beside the default run's verdicts
+            self.error = exc
+
+
 def run_with_deep(ctx: CheckContext, specs: list[CheckSpec], budget: Budget) -> tuple[Outcome, bool, dict[str, Any]]:
-    """Default checks, deep rounds until --duration, whole-run checks; (outcome, exhausted, summary)."""
+    """Default checks, deep rounds until --duration, whole-run checks; (outcome, exhausted, summary).
+
+    With worker processes (and no --rate), the rounds start at once and run beside the
+    default checks, so the whole --duration is spent at the deep rounds' pace; otherwise they
+    follow the default checks. Either way the whole-run checks judge everything at the end.
+    """
     from billing_kit.conformance.execute import run_checks
 
     duration = ctx.config.duration or 0.0
     progress = ctx.progress
-    if workers_for(ctx.config) > 1:
+    count = workers_for(ctx.config)
+    if count > 1:
         from billing_kit.conformance import workers
 
         workers.warm_up()
+    reserve = min(LATE_RESERVE, ctx.config.max_time / 4)
+    end = min(budget.started + duration, budget.deadline - reserve)
+    cut_short = budget.started + duration > budget.deadline - reserve
+    summary: dict[str, Any] = {"duration": duration, "workers": count, "beside_default_checks": _overlaps(ctx.config)}
     with _Interrupt() as interrupt:
+        rounds: _Rounds | None = None
+        if _overlaps(ctx.config) and end - time.monotonic() > 1:
+            rounds = _Rounds(ctx, end - time.monotonic(), interrupt.flag)
+            if progress:
+                progress(f"deep phase: {rounds.seconds:.0f} s on {count} workers, beside the default checks")
+            rounds.start()
         ran, exhausted = run_checks(ctx, [s for s in specs if s.order < WHOLE_RUN_ORDER])
         if ran.stopped:
             exhausted = True  # the target is gone: no deep rounds
-        reserve = min(LATE_RESERVE, ctx.config.max_time / 4)
-        end = min(budget.started + duration, budget.deadline - reserve)
-        cut_short = budget.started + duration > budget.deadline - reserve
-        summary: dict[str, Any] = {"duration": duration, "workers": workers_for(ctx.config)}
-        if not exhausted and not interrupt.flag.is_set() and end - time.monotonic() > 1:
+        ledgers: list[Ledger] | None = None
+        error: BaseException | None = None
+        if rounds is not None:
+            if exhausted:
+                interrupt.flag.set()
+            rounds.join()
+            ledgers, error = rounds.ledgers, rounds.error
+        elif not exhausted and not interrupt.flag.is_set() and end - time.monotonic() > 1:
             seconds = end - time.monotonic()
             if progress:
-                progress(f"deep phase: {seconds:.0f} s on {workers_for(ctx.config)} worker(s)")
+                progress(f"deep phase: {seconds:.0f} s on {count} worker(s)")
             try:
-                merged = run_deep(ctx, seconds, interrupt.flag)
+                ledgers = deep_rounds(ctx, seconds, interrupt.flag)
             except Exception as exc:  # a crashed worker must not take the default run's verdicts with it
-                merged = Ledger()
-                summary["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+                error = exc
+        if ledgers is not None or error is not None:
+            merged = merge_rounds(ctx, ledgers or [])
+            if error is not None:
+                summary["error"] = f"{type(error).__name__}: {str(error)[:300]}"
                 if progress:
                     progress(f"deep phase stopped: {summary['error']}")
             summary |= {
@@ -499,7 +557,7 @@ def run_with_deep(ctx: CheckContext, specs: list[CheckSpec], budget: Budget) -> 
                     "cases judged per clause: "
                     + ", ".join(f"{clause} {n}" for clause, n in sorted(merged.judged.items()) if n)
                 )
-        summary["interrupted"] = interrupt.flag.is_set()
+        summary["interrupted"] = interrupt.flag.is_set() and not exhausted
         summary["cut_short_by_max_time"] = cut_short
         if not exhausted:
             late, exhausted = run_checks(ctx, [s for s in specs if s.order >= WHOLE_RUN_ORDER])
