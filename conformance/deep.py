@@ -121,10 +121,15 @@ class StoppableBudget(Budget):
     def __init__(self, seconds: float, stop: StopFlag, timeout: float) -> None:
         super().__init__(seconds + timeout)
         self.stop = stop
+        self.seconds = seconds
         self.last_start = self.started + seconds
 
     def sending(self) -> bool:
         return not self.stop.is_set() and time.monotonic() < self.last_start
+
+    def reserve(self, seconds: float) -> None:
+        """Keep the last `seconds` of the budget for judging what was sent (a round's judging, measured)."""
+        self.last_start = min(self.last_start, self.started + self.seconds - seconds)
 
     def check(self) -> None:
         if not self.sending():
@@ -189,6 +194,12 @@ class Job:
     nonce: str
     worker: int
     seconds: float
+    # When the rounds end (time.monotonic(), one clock for every process of the machine): a worker
+    # that starts late (the forkserver still importing) ends on time, not `seconds` after its start.
+    ends_at: float | None = None
+
+    def remaining(self) -> float:
+        return self.seconds if self.ends_at is None else max(0.0, min(self.seconds, self.ends_at - time.monotonic()))
 
 
 # -- one round ----------------------------------------------------------------
@@ -331,7 +342,7 @@ def work(job: Job, stop: StopFlag) -> Ledger:
     load_all()  # a spawned worker starts with an empty registry
     ledger = Ledger()
     config = job.config
-    budget = StoppableBudget(job.seconds, stop, config.timeout)
+    budget = StoppableBudget(job.remaining(), stop, config.timeout)
     client = Client(
         ClientOptions.of_run(config, pool_size=4),
         budget,
@@ -365,7 +376,10 @@ def work(job: Job, stop: StopFlag) -> Ledger:
                 if exhausted:
                     break
                 exhausted = _run_spec(ctx, spec, ledger)
+            judging = time.monotonic()
             _judge_round(ctx, ledger)
+            # The next round stops sending early enough for its own judging to end within the budget.
+            budget.reserve(time.monotonic() - judging)
             for finding in ctx.findings:
                 ledger.keep(finding)
             ledger.requests += len(ctx.log)
@@ -435,7 +449,8 @@ def deep_rounds(ctx: CheckContext, seconds: float, stop: StopFlag) -> list[Ledge
 
     config = ctx.config
     count = workers_for(config)
-    jobs = [Job(config, ctx.contract, ctx.nonce, worker, seconds) for worker in range(count)]
+    ends_at = time.monotonic() + seconds
+    jobs = [Job(config, ctx.contract, ctx.nonce, worker, seconds, ends_at) for worker in range(count)]
     return [work(jobs[0], stop)] if count == 1 else workers.run_jobs(jobs, stop, work)
 
 
