@@ -9,8 +9,9 @@
             (key, Idempotency-Key); two customers for one key and body are IDEM-3 when
             the second request started before the first one's answer ended
 
-State stays compact over any number of exchanges: keys, ids and bodies are kept
-as 64-bit hashes, idempotency records in a bounded LRU. The judging code lives in
+State stays bounded over any number of exchanges: keys, ids and bodies are kept
+as 64-bit hashes, idempotency records in a bounded LRU, and RES-ID-2 compares a
+new id with the last IDS_KEPT ids (about 20 MiB at most). The judging code lives in
 the suite's checks and is reached through `adapter` only.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -35,6 +36,7 @@ from billing_kit.conformance.traffic.record import CLIENT_LEFT, UPSTREAM_DOWN, S
 CLIENT, SERVER = "client", "server"
 EVIDENCE_BODY = 8 << 10  # bytes of a body kept in a finding's evidence
 IDEM_RECORDS = 50_000  # idempotency records kept (oldest dropped first)
+IDS_KEPT = 200_000  # created ids (64-bit hashes) RES-ID-2 compares against (oldest dropped first)
 PSEUDONYM = "~"  # a capture's key stand-in: `sk_test_...abcd~<hash>`
 ELLIPSIS = "..."
 RES_CLAUSES = ("RES-1", "RES-ID-1", "RES-ECHO-1", "RES-ENV-1", "RES-TIME-1", "RES-TIME-2", "RES-ORG-1", "AUTH-1")
@@ -88,6 +90,7 @@ class TrafficJudge:
         self.prefixes = tuple(contract.key_prefixes)
         self.known_keys: set[int] = set()
         self.ids: set[int] = set()
+        self.id_order: deque[int] = deque()  # the same ids, oldest first, to drop past IDS_KEPT
         self.orgs: dict[int, int] = {}
         self.idem: OrderedDict[tuple[int, int], _Idem] = OrderedDict()
         self.idem_owner: OrderedDict[int, tuple[int, int | None]] = OrderedDict()
@@ -317,7 +320,11 @@ class TrafficJudge:
                     "RES-ID-2", "two creates got the same id", "distinct ids", f"{body['id']} twice", exchange
                 )
             )
-        self.ids.add(customer)
+        if customer not in self.ids:
+            self.ids.add(customer)
+            self.id_order.append(customer)
+            if len(self.id_order) > IDS_KEPT:
+                self.ids.discard(self.id_order.popleft())
         org = body.get("org_id")
         if key is not None and isinstance(org, str):
             known = self.orgs.setdefault(key, digest(org))
