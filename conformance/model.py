@@ -146,6 +146,7 @@ class Coverage:
     judged    answered probes judged against the clause's rule
     required  judged probes the clause's checks need before a PASS can stand
     cases     names of what was judged (corpus ids, properties, generic phases)
+    deep      cases judged on the clause by a deep run's rounds (--duration), beside the above
     """
 
     planned: int = 0
@@ -155,6 +156,7 @@ class Coverage:
     required: int = 0
     cases: list[str] = field(default_factory=list)
     note: str = ""
+    deep: int = 0
 
 
 @dataclass

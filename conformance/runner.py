@@ -182,8 +182,11 @@ def run(
             confirm_findings(ctx, specs, config.confirm)
     finally:
         client.close()
+    verdicts = fold(ctx.findings, specs, outcome, config.only, contract)
+    for verdict in verdicts:  # the deep rounds' cases per clause, in every report's ledger
+        verdict.coverage.deep = int(deep_summary.get("judged", {}).get(verdict.clause, 0))
     return RunResult(
-        verdicts=fold(ctx.findings, specs, outcome, config.only, contract),
+        verdicts=verdicts,
         seed=config.seed,
         nonce=ctx.nonce,
         base_url=config.base_url,

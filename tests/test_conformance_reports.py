@@ -53,6 +53,8 @@ def test_the_ledger_says_what_was_judged_and_what_is_missing() -> None:
     partial = Coverage(planned=14, sent=10, answered=4, judged=2, required=14)
     assert ledger(partial) == "2/14 judged (4 not sent, 6 unanswered, needs 14)"
     assert ledger(Coverage()) == ""  # not recorded: say nothing rather than "0/0"
+    deep = Coverage(planned=45, sent=45, answered=45, judged=45, required=1, deep=1295)
+    assert ledger(deep) == "45/45 judged + 1,295 deep"  # a deep run's cases on the clause
 
 
 def test_the_servers_answer_is_the_problem_detail_or_the_start_of_the_body() -> None:
@@ -166,7 +168,7 @@ def test_json_report_validates_and_carries_the_ledger_and_confirmations() -> Non
     length = by_id["REQ-LEN-1"]
     assert length["coverage"] == {
         "planned": 48, "sent": 48, "answered": 48, "judged": 48, "required": 1,
-        "cases": [f"name: ascii x{n}" for n in (255, 256, 257)] * 16, "note": "", "summary": "48/48 judged",
+        "cases": [f"name: ascii x{n}" for n in (255, 256, 257)] * 16, "note": "", "deep": 0, "summary": "48/48 judged",
     }  # fmt: skip
     assert length["reproduced"] == {
         "reproduced": 2, "confirmations": 2, "label": "reproduced 2/2", "unconfirmed": None

@@ -110,9 +110,14 @@ def test_conforming_zoo_passes_a_60_s_deep_run_on_two_workers(flavour: str) -> N
     summary = run.report["options"]["deep"]
     assert summary["workers"] == 2
     assert summary["requests"] > 0
-    # The report says how many cases each clause was judged on in the deep phase.
+    # The report says how many cases each clause was judged on in the deep phase, in every
+    # verdict's ledger too (the terminal's line: `45/45 judged + 1,295 deep`).
     assert summary["judged"]["ERR-2"] == summary["requests"]
     assert summary["judged"]["RES-ID-2"] > 0
+    by_clause = {v["clause"]: v["coverage"] for v in run.report["verdicts"]}
+    assert by_clause["ERR-2"]["deep"] == summary["judged"]["ERR-2"]
+    assert f"+ {summary['judged']['ERR-2']:,} deep" in by_clause["ERR-2"]["summary"]
+    assert f"+ {summary['judged']['ERR-2']:,} deep" in run.stdout
 
 
 @pytest.mark.slow

@@ -85,7 +85,8 @@ def answer_beside(finding: Finding) -> str | None:
 
 
 def ledger(coverage: Coverage) -> str:
-    """`48/48 judged`, with what is missing: `(3 not sent, 2 unanswered, needs 40)`; "" when not recorded."""
+    """`48/48 judged`, with what is missing: `(3 not sent, 2 unanswered, needs 40)`, and a deep run's
+    cases (`48/48 judged + 1,295 deep`); "" when not recorded."""
     if not (coverage.planned or coverage.sent or coverage.answered or coverage.judged or coverage.required):
         return ""
     total = max(coverage.planned, coverage.sent, coverage.judged)
@@ -96,7 +97,8 @@ def ledger(coverage: Coverage) -> str:
         gaps.append(f"{coverage.sent - coverage.answered} unanswered")
     if coverage.required and coverage.judged < coverage.required:
         gaps.append(f"needs {coverage.required}")
-    return f"{coverage.judged}/{total} judged" + (f" ({', '.join(gaps)})" if gaps else "")
+    deep = f" + {coverage.deep:,} deep" if coverage.deep else ""
+    return f"{coverage.judged}/{total} judged{deep}" + (f" ({', '.join(gaps)})" if gaps else "")
 
 
 def confirmed(finding: Finding) -> bool:
@@ -222,6 +224,7 @@ def coverage_document(coverage: Coverage) -> dict[str, Any]:
         "required": coverage.required,
         "cases": list(coverage.cases),
         "note": coverage.note,
+        "deep": coverage.deep,
         "summary": ledger(coverage),
     }
 
