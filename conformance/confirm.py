@@ -156,7 +156,7 @@ def _why_not_resent(finding: Finding, mode: object) -> str:
         return "it rests on the run as a whole, not on one request"
     if finding.exchange.request.key_ref == LIVE:
         return "the live key's requests are never resent"
-    return "its request cannot be sent again as it was (streamed or raw on the socket)"
+    return "its request cannot be sent again as it was"
 
 
 def _confirm_with(ctx: CheckContext, finding: Finding, replay: Callable[[CheckContext, Finding], bool | None]) -> None:

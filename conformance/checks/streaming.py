@@ -107,8 +107,11 @@ def send_big(
     client.rate.wait()
     timeout = max(0.05, min(client.options.timeout, client.budget.remaining()))
     client.sent += 1
-    exchange = _exchange(ctx, request, body, all_headers, host, port, parts.scheme == "https", target, timeout)
-    return client.record(exchange)
+    exchange = client.record(
+        _exchange(ctx, request, body, all_headers, host, port, parts.scheme == "https", target, timeout)
+    )
+    exchange.resend = lambda: send_big(ctx, body, headers, path)  # --confirm streams the same body again
+    return exchange
 
 
 def _exchange(
