@@ -23,6 +23,7 @@ from billing_kit.conformance.contract import load_contract
 from billing_kit.conformance.model import ClauseVerdict, RunResult, Verdict
 from billing_kit.conformance.reports import terminal
 from tests.servers import zoo_runner
+from tests.support.procs import serve_in_thread
 
 CONTRACT = load_contract()
 SANDBOX_KEY = CONTRACT.prefix_of_environment(CONTRACT.sandbox_environment) + "flaky" + secrets.token_hex(8)
@@ -146,15 +147,8 @@ class _Server(ThreadingHTTPServer):
 
 @contextmanager
 def first_request_fails() -> Iterator[str]:
-    server = _Server(("127.0.0.1", 0), _FirstRequestFails)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve_in_thread(_Server(("127.0.0.1", 0), _FirstRequestFails)) as base_url:
+        yield base_url
 
 
 def test_a_failure_that_does_not_reproduce_is_flaky_and_still_a_failure() -> None:

@@ -9,7 +9,6 @@ do; a reset on a new connection stays evidence (ERR-2).
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import pytest
 
 from billing_kit.conformance.http import Budget, Client, ClientOptions
 from billing_kit.conformance.redact import Redactor
-from tests.support.procs import free_port
+from tests.support.procs import free_port, ready_process
 
 SERVER = r"""
 import socket, struct, sys, threading
@@ -71,14 +70,8 @@ def closing_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[s
     script = tmp_path / "server.py"
     script.write_text(SERVER)
     port = free_port()
-    with subprocess.Popen(
-        [sys.executable, str(script), request.param, str(port)], stdout=subprocess.PIPE, text=True
-    ) as proc:
-        try:
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.kill()
+    with ready_process([sys.executable, str(script), request.param, str(port)]):
+        yield f"http://127.0.0.1:{port}"
 
 
 def send_twice(base_url: str) -> tuple[Client, list[bool]]:

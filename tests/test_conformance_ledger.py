@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +37,7 @@ from billing_kit.conformance.registry import REGISTRY, check
 from billing_kit.conformance.reports import terminal
 from tests.support.canned import check_spec as spec
 from tests.support.canned import exchange_with_status as exchange
+from tests.support.procs import serve_in_thread
 from tests.support.reference import ReferenceServer
 
 CONTRACT = load_contract()
@@ -210,15 +210,8 @@ class _DyingServer(ThreadingHTTPServer):
 
 @contextmanager
 def dying_server() -> Iterator[str]:
-    server = _DyingServer(("127.0.0.1", 0), _Dying)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve_in_thread(_DyingServer(("127.0.0.1", 0), _Dying)) as base_url:
+        yield base_url
 
 
 class StopsOnRefusal(Client):

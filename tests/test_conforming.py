@@ -23,6 +23,7 @@ import pytest
 
 from billing_kit.conformance import clauses
 from tests.servers import conforming_runs, zoo_runner
+from tests.support import procs
 from tests.support.tools import require
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.xdist_group("conforming")
 @pytest.fixture
 def busy_loops() -> Iterator[list[subprocess.Popen[bytes]]]:
     """Two processes spinning on the CPU for the length of the test (on a 2-core machine: all of it)."""
-    with conforming_runs.busy_loops() as loops:
+    with procs.busy_loops(BUSY_LOOPS) as loops:
         yield loops
 
 

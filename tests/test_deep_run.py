@@ -14,9 +14,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -33,22 +31,15 @@ RARE_EVERY = 1500
 RARE_BUDGET = "90s"
 
 
-@dataclass
-class Run:
-    returncode: int
-    report: dict[str, Any]
-    stdout: str
-    stderr: str
+Run = zoo_runner.CheckRun
 
-    def verdict(self, clause: str) -> str:
-        return next((v["verdict"] for v in self.report.get("verdicts", []) if v["clause"] == clause), "ABSENT")
 
-    def findings(self, kinds: tuple[str, ...] = ("FAIL", "WARN")) -> list[str]:
-        return [
-            f"{v['clause']} {v['verdict']}: {[e.get('message') for e in v.get('evidence', [])[:3]]}"
-            for v in self.report.get("verdicts", [])
-            if v["verdict"] in kinds
-        ]
+def findings(run: Run, kinds: tuple[str, ...] = ("FAIL", "WARN")) -> list[str]:
+    return [
+        f"{v['clause']} {v['verdict']}: {[e.get('message') for e in v.get('evidence', [])[:3]]}"
+        for v in run.report.get("verdicts", [])
+        if v["verdict"] in kinds
+    ]
 
 
 @contextmanager
@@ -96,7 +87,7 @@ def test_rare_id_collision_found_by_a_deep_run_not_by_the_default_run() -> None:
     evidence = next(v for v in deep_run.report["verdicts"] if v["clause"] == "RES-ID-2")["evidence"]
     assert any("same id" in e["message"] for e in evidence)
     # Everything else of the server conforms: the deep run blames nothing else.
-    assert [f for f in deep_run.findings() if not f.startswith("RES-ID-2")] == []
+    assert [f for f in findings(deep_run) if not f.startswith("RES-ID-2")] == []
 
 
 @pytest.mark.slow
@@ -105,7 +96,7 @@ def test_conforming_zoo_passes_a_60_s_deep_run_on_two_workers(flavour: str) -> N
     """Opposite MAY choices, thousands of variants on two workers: no false positive."""
     with zoo_runner.zoo_server(zoo_runner.PYTHON, None, flavour) as target:
         run = run_check(target, "--duration", "60s", "--workers", "2", live=True)
-    assert run.findings(("FAIL", "WARN", "SKIP")) == [], run.stdout[-3000:]
+    assert findings(run, ("FAIL", "WARN", "SKIP")) == [], run.stdout[-3000:]
     assert run.returncode == 0, run.stderr[-1000:]
     summary = run.report["options"]["deep"]
     assert summary["workers"] == 2

@@ -13,7 +13,6 @@ would report as a dropped connection).
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.contract import CUSTOMERS_PATH, load_contract
 from billing_kit.conformance.http import Budget, Client, ClientOptions
 from billing_kit.conformance.redact import Redactor
-from tests.support.procs import ROOT, free_port
+from tests.support.procs import ROOT, busy_loops, free_port, ready_process
 from tests.support.tools import require
 
 ROUNDS = 100
@@ -38,19 +37,8 @@ BIG_BODY = b'{"email": "big@example.com", "pad": "' + b"x" * (256 << 10) + b'"}'
 @pytest.fixture
 def busy_cpu() -> Iterator[None]:
     """Two busy loops competing for the CPU for the length of the test (stopped by it)."""
-    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
-    try:
+    with busy_loops(2):
         yield
-    finally:
-        for loop in loops:
-            loop.kill()
-            loop.wait()
-
-
-def start(command: list[str]) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    return proc
 
 
 @pytest.fixture(params=["node", "python"])
@@ -61,14 +49,8 @@ def early_server(request: pytest.FixtureRequest) -> Iterator[str]:
     else:
         command = [sys.executable, str(ROOT / "tests" / "servers" / "hostile_server.py"), "--mode", "early-close"]
         command += ["--port", str(port)]
-    proc = start(command)
-    try:
+    with ready_process(command):
         yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.kill()
-        proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 def describe(status: int | None, error: str | None) -> str:
@@ -117,14 +99,11 @@ def test_a_server_that_answers_then_stops_reading_is_not_a_timeout(tmp_path: Pat
         "    time.sleep(60)\n"
     )
     port = free_port()
-    proc = start([sys.executable, str(script), str(port)])
-    client = Client(ClientOptions(base_url=f"http://127.0.0.1:{port}", timeout=5), Budget(60), Redactor([]))
-    try:
-        exchange = client.send("POST", "/customers", body=b"x" * (8 << 20), headers=[("Content-Type", "text/plain")])
-    finally:
-        client.close()
-        proc.kill()
-        proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
+    with ready_process([sys.executable, str(script), str(port)]):
+        client = Client(ClientOptions(base_url=f"http://127.0.0.1:{port}", timeout=5), Budget(60), Redactor([]))
+        try:
+            body = b"x" * (8 << 20)
+            exchange = client.send("POST", "/customers", body=body, headers=[("Content-Type", "text/plain")])
+        finally:
+            client.close()
     assert exchange.status == 413, exchange.error

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tests.servers import zoo_runner
+from tests.support.procs import busy_loops
 
 HERE = Path(__file__).resolve().parent
 RUNS_FILE = HERE / "conforming_runs.json"
@@ -37,19 +35,6 @@ CONFORMING = (
 CONDITIONS = ("quiet", "busy")
 FULL_RUN_TIMEOUT = 5.0
 FULL_RUN_MAX_TIME = 300.0
-
-
-@contextmanager
-def busy_loops(count: int = BUSY_LOOPS) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`count` processes spinning on the CPU while the block runs (on a 2-core machine: all of it)."""
-    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
-    try:
-        yield loops
-    finally:
-        for loop in loops:
-            loop.kill()
-        for loop in loops:
-            loop.wait()
 
 
 def full_run(kind: str, flavour: str, seed: int) -> zoo_runner.CheckRun:
@@ -78,7 +63,7 @@ def measure() -> dict[str, Any]:
             for condition in CONDITIONS:
                 began = time.monotonic()
                 if condition == "busy":
-                    with busy_loops():
+                    with busy_loops(BUSY_LOOPS):
                         run = full_run(kind, flavour, seed)
                 else:
                     run = full_run(kind, flavour, seed)

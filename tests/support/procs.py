@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -102,3 +104,42 @@ def run_server(
     finally:
         server.stop()
         log_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def busy_loops(count: int = 2) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """`count` processes spinning on the CPU while the block runs (on a 2-core machine: all of it)."""
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield loops
+    finally:
+        for loop in loops:
+            loop.kill()
+        for loop in loops:
+            loop.wait()
+
+
+@contextmanager
+def ready_process(argv: Sequence[str]) -> Iterator[subprocess.Popen[str]]:
+    """A process that prints `ready` on its first line once it listens; killed when the block ends."""
+    with subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
+        try:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready", f"{argv[:2]} not ready"
+            yield proc
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def serve_in_thread(server: socketserver.BaseServer, path: str = "/v1") -> Iterator[str]:
+    """An in-process HTTP server on a loopback port, served from a thread: its base URL while the block runs."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host!s}:{port}{path}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
