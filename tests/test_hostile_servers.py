@@ -135,10 +135,11 @@ def assert_victim_free(run: Run, exit_codes: tuple[int, ...]) -> None:
     for name, text in run.outputs.items():
         for form in key_forms(KEY):
             assert form not in text, f"{name} carries the key as {form!r}"
-    # The run's own clock: --max-time holds to within one --timeout (and the CPU work between two sends).
-    # (The process's whole wall time, printed above, adds the interpreter's start and imports, which on
-    # a machine with busy loops beside the tests take seconds more: not a property of the run.)
-    assert float(run.report["duration_seconds"]) <= MAX_TIME + TIMEOUT + 5, run.report["duration_seconds"]  # type: ignore[arg-type]
+    # The run's own clock, within #16's bound of --max-time + 10 s. (On a quiet machine a run ends
+    # within about one --timeout of --max-time; with two busy loops beside the tests, the CPU work
+    # around the deadline took the drip modes to 23 s. The process's whole wall time, printed above,
+    # adds the interpreter's start and imports: seconds more on a busy machine, not the run's.)
+    assert float(run.report["duration_seconds"]) <= MAX_TIME + 10, run.report["duration_seconds"]  # type: ignore[arg-type]
     assert 0 < run.peak_kib < RSS_LIMIT_KIB, f"peak RSS {run.peak_kib} KiB"
 
 

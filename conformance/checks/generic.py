@@ -69,7 +69,10 @@ class Tally:
 def plan(ctx: CheckContext) -> list[Planned]:
     """The run's planned cases, from the plan cache the runner handed the context (planned on first use)."""
     contract, seed, examples = ctx.contract, ctx.config.seed, ctx.config.examples
-    return ctx.plans.get((contract.sha256, seed, examples), lambda: generic_plan.plan(contract, seed, examples))
+    budget = ctx.client.budget
+    return ctx.plans.get(
+        (contract.sha256, seed, examples), lambda: generic_plan.plan(contract, seed, examples, budget.check)
+    )
 
 
 class GenericRun(AnswerJudge):

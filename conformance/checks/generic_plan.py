@@ -8,6 +8,7 @@ keeps the plan in its `PlanCache` (conformance/plan_cache.py, `ctx.plans`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,19 +51,25 @@ def _schema(contract: Contract) -> Any:
     return schemathesis.openapi.from_dict(contract.spec)
 
 
-def plan(contract: Contract, seed: int, examples: int) -> list[Planned]:
-    """Coverage cases, then `examples` positive and negative fuzzing cases, deduplicated (not cached here)."""
+def plan(contract: Contract, seed: int, examples: int, check_time: Callable[[], None] = lambda: None) -> list[Planned]:
+    """Coverage cases, then `examples` positive and negative fuzzing cases, deduplicated (not cached here).
+
+    `check_time` (the run budget's `check`) is called between cases: planning is CPU work, and on
+    a busy machine it must not carry a run past its --max-time.
+    """
     from schemathesis.generation import GenerationMode
 
     schema = _schema(contract)
     operation = schema[CUSTOMERS_PATH]["POST"]
     modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
-    cases: list[Case] = list(
-        schema.iter_coverage_cases(
-            operation, generation_modes=modes, generation_config=schema.config.generation_for(operation=operation)
-        )
-    )
+    cases: list[Case] = []
+    for case in schema.iter_coverage_cases(
+        operation, generation_modes=modes, generation_config=schema.config.generation_for(operation=operation)
+    ):
+        check_time()
+        cases.append(case)
     for mode in modes:
+        check_time()
         cases += draw(operation.as_strategy(generation_mode=mode), examples, seed)
     planned: list[Planned] = []
     seen: set[str] = set()
