@@ -2,8 +2,11 @@
 
 IDEM-3 from timing: two customers made from one key and body are IDEM-3 when the
 second request started before the first one's answer ended, IDEM-1 when it came
-after, and IDEM-1 when the source has no times. RES-ID-2 compares a new id with
-the last IDS_KEPT ids only, so the judge's memory stays bounded.
+after, and IDEM-1 when the source has no times. A 409 "in progress" answered
+before the first create's answer was seen (the proxy judges in the order answers
+end) waits for that create: explained when it overlapped, judged as a refused
+create when nothing explains it. RES-ID-2 compares a new id with the last
+IDS_KEPT ids only, so the judge's memory stays bounded.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from billing_kit.conformance.contract import load_contract
 from billing_kit.conformance.traffic import judge as judge_module
 from billing_kit.conformance.traffic.judge import TrafficJudge
 from billing_kit.conformance.traffic.record import Seen, SeenResponse
+from billing_kit.conformance.traffic.session import Session
 
 CONTRACT = load_contract()
 KEY = CONTRACT.prefix_of_environment(CONTRACT.sandbox_environment) + secrets.token_hex(12)
@@ -39,6 +43,15 @@ def create(customer: str, *, idem: str | None = None, started: float = 0.0, elap
     }  # fmt: skip
     out = json.dumps(answer).encode()
     seen.response = SeenResponse(201, [("Content-Type", "application/json")], bytearray(out), len(out), elapsed)
+    return seen
+
+
+def in_progress(idem: str, *, started: float, elapsed: float = 0.01) -> Seen:
+    """The same keyed create answered 409: the first one with this key is still in progress."""
+    seen = create(new_id(), idem=idem, started=started, elapsed=elapsed)
+    problem = {"type": "about:blank", "title": "Conflict", "status": 409, "detail": "still in progress"}
+    out = json.dumps(problem).encode()
+    seen.response = SeenResponse(409, [("Content-Type", "application/problem+json")], bytearray(out), len(out), elapsed)
     return seen
 
 
@@ -84,3 +97,45 @@ def test_res_id_2_remembers_the_last_ids_kept(monkeypatch: pytest.MonkeyPatch) -
     assert len(judge.ids) == len(judge.id_order) == 3
     assert "RES-ID-2" in clauses_found(judge, create(ids[-1]))  # still remembered
     assert "RES-ID-2" not in clauses_found(judge, create(ids[0]))  # dropped: memory stays bounded
+
+
+def test_a_409_before_the_overlapping_first_answer_is_idem_3_not_a_refused_create() -> None:
+    judge = TrafficJudge(CONTRACT)
+    assert judge.judge(in_progress("k-4", started=100.02)).findings == []  # held: its create is not seen yet
+    first = judge.judge(create(new_id(), idem="k-4", started=100.0, elapsed=0.2))
+    assert first.findings == [] and "IDEM-3" in first.clauses
+    assert judge.release_all() == []
+
+
+@pytest.mark.parametrize("later", [None, 100.5], ids=["no-create-at-all", "create-sent-after-the-409"])
+def test_a_409_nothing_explains_is_judged_as_a_refused_create(later: float | None) -> None:
+    judge = TrafficJudge(CONTRACT)
+    assert judge.judge(in_progress("k-5", started=100.0)).findings == []
+    if later is not None:
+        assert clauses_found(judge, create(new_id(), idem="k-5", started=later)) == set()
+    released = judge.take_released() if later is not None else judge.release_all()
+    assert [f.clause for j in released for f in j.findings if f.kind == "violation"] == ["RES-1"]
+    assert "RES-1" in released[0].clauses
+
+
+def test_a_409_waits_at_most_wait_for_first_seconds_of_traffic() -> None:
+    judge = TrafficJudge(CONTRACT)
+    judge.judge(in_progress("k-6", started=100.0))
+    judge.judge(create(new_id(), started=100.0 + judge_module.WAIT_FOR_FIRST / 2))
+    assert judge.take_released() == []
+    judge.judge(create(new_id(), started=100.0 + judge_module.WAIT_FOR_FIRST + 1))
+    assert [f.clause for j in judge.take_released() for f in j.findings if f.kind == "violation"] == ["RES-1"]
+
+
+@pytest.mark.parametrize(("explained", "verdict"), [(True, "PASS"), (False, "FAIL")])
+def test_the_session_reports_a_held_409_once_its_fate_is_known(explained: bool, verdict: str) -> None:
+    session = Session(CONTRACT, "http://upstream", mode="judge")
+    session.take(in_progress("k-7", started=100.02))
+    if explained:
+        session.take(create(new_id(), idem="k-7", started=100.0, elapsed=0.2))
+    result = session.result()
+    verdicts = {v.clause: v for v in result.verdicts}
+    assert verdicts["RES-1"].verdict.value == verdict
+    assert session.tally.exchanges == (2 if explained else 1)
+    if explained:
+        assert verdicts["IDEM-3"].verdict.value == "PASS"

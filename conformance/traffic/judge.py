@@ -7,7 +7,10 @@
             a 4xx, ERR-2 of a 5xx or no answer, AUTH-3 of a 401
     across  RES-ID-2 over every id seen, RES-ORG-1 per key, IDEM-1/2/4 per
             (key, Idempotency-Key); two customers for one key and body are IDEM-3 when
-            the second request started before the first one's answer ended
+            the second request started before the first one's answer ended. A 409 to
+            a keyed create whose first request is still in flight (its answer not seen
+            yet) waits: it is IDEM-3 (or IDEM-2) once that create shows it overlapped,
+            and judged as a create when none does within WAIT_FOR_FIRST or by the end
 
 State stays bounded over any number of exchanges: keys, ids and bodies are kept
 as 64-bit hashes, idempotency records in a bounded LRU, and RES-ID-2 compares a
@@ -37,6 +40,9 @@ CLIENT, SERVER = "client", "server"
 EVIDENCE_BODY = 8 << 10  # bytes of a body kept in a finding's evidence
 IDEM_RECORDS = 50_000  # idempotency records kept (oldest dropped first)
 IDS_KEPT = 200_000  # created ids (64-bit hashes) RES-ID-2 compares against (oldest dropped first)
+# Seconds of traffic a 409 "in progress" waits for the create it answered beside: longer than the
+# proxy's upstream timeout (30 s by default), so the first request has been answered by then.
+WAIT_FOR_FIRST = 120.0
 PSEUDONYM = "~"  # a capture's key stand-in: `sk_test_...abcd~<hash>`
 ELLIPSIS = "..."
 RES_CLAUSES = ("RES-1", "RES-ID-1", "RES-ECHO-1", "RES-ENV-1", "RES-TIME-1", "RES-TIME-2", "RES-ORG-1", "AUTH-1")
@@ -79,6 +85,15 @@ class _Idem:
     answered: float = 0.0  # when its answer ended (its start plus its elapsed time); 0.0: not known
 
 
+@dataclass(slots=True)
+class _Waiting:
+    """A 409 to a keyed create seen before any answer to that key: its judgment, held."""
+
+    body: int
+    answered: float
+    judged: Judged
+
+
 class TrafficJudge:
     def __init__(self, contract: Contract, origin: str = "", clock_skew: float | None = None) -> None:
         self.contract = contract
@@ -94,6 +109,8 @@ class TrafficJudge:
         self.orgs: dict[int, int] = {}
         self.idem: OrderedDict[tuple[int, int], _Idem] = OrderedDict()
         self.idem_owner: OrderedDict[int, tuple[int, int | None]] = OrderedDict()
+        self.waiting: OrderedDict[tuple[int, int], list[_Waiting]] = OrderedDict()
+        self.released: list[Judged] = []  # held judgments that no overlapping create explained
         self.exercised: Counter[str] = Counter()
         self.exchanges = 0
         self.skipped: Counter[str] = Counter()
@@ -117,6 +134,7 @@ class TrafficJudge:
             self.skipped["outside the contract's path"] += 1
             return Judged([], set())
         self._said = set()
+        self._release_older_than(seen.started - WAIT_FOR_FIRST)
         token = self.token(seen)
         exchange = to_exchange(seen, self.origin, API if token is not None else None)
         found: list[Finding] = []
@@ -137,12 +155,59 @@ class TrafficJudge:
             return Judged([], set())
         else:
             found += self._post(seen, exchange, token, clauses)
+        self._dress(seen, exchange, token, found)
+        self.exercised.update(clauses)
+        return Judged(found, clauses)
+
+    def _dress(self, seen: Seen, exchange: Exchange, token: str | None, found: list[Finding]) -> None:
         for finding in found:
             finding.exchange = self.evidence(seen, finding.exchange or exchange, token)
             if finding.kind == "violation" and finding.exchange.request.body_size <= EVIDENCE_BODY:
                 finding.reproduce = curl_command(finding.exchange.request)
-        self.exercised.update(clauses)
-        return Judged(found, clauses)
+
+    # -- 409s that wait for the create they answered beside -------------------
+    def take_released(self) -> list[Judged]:
+        """Held 409s judged as creates since the last call (no overlapping create explained them)."""
+        out, self.released = self.released, []
+        return out
+
+    def release_all(self) -> list[Judged]:
+        """At the end of the traffic: every 409 still waiting is judged as the create it was."""
+        self._release_older_than(float("inf"))
+        return self.take_released()
+
+    def _release_older_than(self, moment: float) -> None:
+        while self.waiting:
+            slot, held = next(iter(self.waiting.items()))
+            if held[0].answered > moment:
+                return
+            del self.waiting[slot]
+            self._release(held)
+
+    def _release(self, held: list[_Waiting]) -> None:
+        for item in held:
+            self.exercised.update(item.judged.clauses)
+            self.released.append(item.judged)
+
+    def _hold(self, seen: Seen, exchange: Exchange, token: str | None, slot: tuple[int, int], judged: Judged) -> None:
+        self._dress(seen, exchange, token, judged.findings)
+        answered = seen.started + (seen.response.elapsed if seen.response is not None else 0.0)
+        self.waiting.setdefault(slot, []).append(_Waiting(digest(bytes(seen.body)), answered, judged))
+        if len(self.waiting) > IDEM_RECORDS:
+            self._release(self.waiting.popitem(last=False)[1])
+
+    def _explain_waiting(self, slot: tuple[int, int], body: int, seen: Seen, clauses: set[str]) -> None:
+        """A first create for `slot` was answered: the 409s it overlapped were IDEM-3 (or IDEM-2)."""
+        held = self.waiting.pop(slot, None)
+        if held is None:
+            return
+        unexplained = []
+        for item in held:
+            if 0.0 < seen.started < item.answered:
+                clauses.add("IDEM-3" if item.body == body else "IDEM-2")
+            else:
+                unexplained.append(item)
+        self._release(unexplained)
 
     def _server(self, judge: Callable[[], Any]) -> list[Finding]:
         judge()
@@ -210,17 +275,22 @@ class TrafficJudge:
         clauses.update(b.clause for b in expected.breaks)
         if any(b.strength == "must" for b in expected.breaks):
             clauses.add("ERR-1")
-        if expected.must_accept:
-            clauses.update(RES_CLAUSES)
-            clauses.update(self._accept_clauses(expected.value))
+        accept_clauses = set(RES_CLAUSES) | self._accept_clauses(expected.value) if expected.must_accept else set()
+        clauses |= accept_clauses
         if expected.nul_fields:
             clauses.add("REQ-TEXT-1")
         sent = expected.value if isinstance(expected.value, dict) else {}
         created = exchange.created and isinstance(exchange.json_body(), dict)
-        prior = self.idem.get((key, digest(idem))) if key is not None and idem is not None else None
+        slot = (key, digest(idem)) if key is not None and idem is not None else None
+        prior = self.idem.get(slot) if slot is not None else None
         if prior is not None and not exchange.created:
             # A retry's refusal (409 in progress, 409/422 for another body) is judged under IDEM, not as a create.
             found += self._retry_refused(exchange, prior, digest(bytes(seen.body)), expected, clauses)
+        elif slot is not None and status == adapter.CONFLICT_STATUSES[0] and accept_clauses and seen.started > 0.0:
+            # "In progress" before the first request's answer was seen: held until that create shows up.
+            clauses -= accept_clauses
+            held = self._server(lambda: adapter.judge_answer(self.ctx, "POST", exchange, expected, sent))
+            self._hold(seen, exchange, token, slot, Judged(held, accept_clauses))
         else:
             found += self._server(lambda: adapter.judge_answer(self.ctx, "POST", exchange, expected, sent))
         if created and not expected.breaks:
@@ -376,6 +446,7 @@ class TrafficJudge:
             elapsed = seen.response.elapsed if seen.response is not None else 0.0
             answered = seen.started + elapsed if seen.started > 0.0 else 0.0  # a source without times: never concurrent
             self.idem[(key, idem)] = _Idem(body, status, customer, answered)
+            self._explain_waiting((key, idem), body, seen, clauses)
             if len(self.idem) > IDEM_RECORDS:
                 self.idem.popitem(last=False)
         owner = self.idem_owner.get(idem)

@@ -14,7 +14,7 @@ from typing import IO
 from billing_kit.conformance.contract import Contract
 from billing_kit.conformance.model import RunResult
 from billing_kit.conformance.traffic import capture
-from billing_kit.conformance.traffic.judge import TrafficJudge, pseudonym
+from billing_kit.conformance.traffic.judge import Judged, TrafficJudge, pseudonym
 from billing_kit.conformance.traffic.record import Seen
 from billing_kit.conformance.traffic.verdicts import Tally, live_line
 
@@ -59,7 +59,12 @@ class Session:
             if len(self.internal_errors) < 10:
                 self.internal_errors.append(f"judging {seen.method} {seen.path}: {type(exc).__name__}: {exc}")
             return
-        self.tally.add(judged)
+        self._tally(judged)
+        for late in self.judge.take_released():
+            self._tally(late, held=True)
+
+    def _tally(self, judged: Judged, *, held: bool = False) -> None:
+        self.tally.add(judged, held=held)
         if self.out is not None:
             for finding in judged.findings:
                 self.out.write(live_line(finding) + "\n")
@@ -73,6 +78,8 @@ class Session:
             self.capture_to = None
 
     def result(self) -> RunResult:
+        for late in self.judge.release_all():  # 409s whose first request never showed an overlapping create
+            self._tally(late, held=True)
         result = self.tally.result(self.contract.sha256, self.contract.origin)
         result.internal_errors = list(self.internal_errors)
         return result

@@ -50,8 +50,9 @@ class Tally:
     skipped: Counter[str] = field(default_factory=Counter)
     dropped: int = 0  # exchanges the judge could not keep up with
 
-    def add(self, judged: Judged) -> None:
-        self.exchanges += 1
+    def add(self, judged: Judged, *, held: bool = False) -> None:
+        """`held`: a judgment made earlier and released now (its exchange was counted then)."""
+        self.exchanges += 0 if held else 1
         self.exercised.update(judged.clauses)
         for finding in judged.findings:
             party = finding.check if finding.check in PARTIES else SERVER
