@@ -65,7 +65,7 @@ IDS_CHECK: Final = "response.whole_run"
 # pool (conformance/mutate.py), and examples per property check. Drawing through Hypothesis
 # costs milliseconds of CPU per case, a variant microseconds: the variants carry the volume.
 POOL_EXAMPLES: Final = 20
-VARIANTS: Final = 2000
+VARIANTS: Final = 4000
 PROPERTY_EXAMPLES: Final = 20
 # Seconds kept for the whole-run checks when --max-time, not --duration, ends the rounds.
 LATE_RESERVE: Final = 30.0

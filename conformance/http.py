@@ -184,7 +184,7 @@ class Client:
         # httpx has no parameter for it: the pool's sockets come from the guarded backend
         # (deadline, wire cap, early answers).
         transport._pool._network_backend = wire.GuardedBackend()
-        return httpx.Client(
+        return _CookielessClient(
             transport=transport,
             headers={"User-Agent": self.options.user_agent, "Accept-Encoding": "identity"},
             follow_redirects=False,
@@ -435,6 +435,27 @@ def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
             return bytes(buffer), True
         raise
     return bytes(buffer), False
+
+
+class _NoCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        pass
+
+
+class _CookielessClient(httpx.Client):
+    """httpx without its cookie jar: every request of a run stands alone, as the contract's requests
+    do (a Set-Cookie is never sent back), and no answer is parsed for cookies (4 % of a deep run's CPU)."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, value: object) -> None:
+        pass
+
+
+_NO_COOKIES = _NoCookies()
 
 
 class _StaleConnection(httpx.TransportError):

@@ -8,11 +8,14 @@ connection, so a client that writes the whole request before reading sees
 `ECONNRESET` depending on timing. The suite's client reads while it writes and
 judges the answer it got: each case is sent 100 times with two busy loops
 competing for the CPU, and no exchange may end without an answer (what ERR-2
-would report as a dropped connection).
+would report as a dropped connection). A server that answers from a small
+request's head, before reading its body, keeps its keep-alive connection: the
+client sends head and body together.
 """
 
 from __future__ import annotations
 
+import socketserver
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +28,7 @@ from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.contract import CUSTOMERS_PATH, load_contract
 from billing_kit.conformance.http import Budget, Client, ClientOptions
 from billing_kit.conformance.redact import Redactor
-from tests.support.procs import ROOT, busy_loops, free_port, ready_process
+from tests.support.procs import ROOT, busy_loops, free_port, ready_process, serve_in_thread
 from tests.support.tools import require
 
 ROUNDS = 100
@@ -107,3 +110,57 @@ def test_a_server_that_answers_then_stops_reading_is_not_a_timeout(tmp_path: Pat
         finally:
             client.close()
     assert exchange.status == 413, exchange.error
+
+
+class _CountingServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    accepted = 0
+
+
+class _HeadAnswerer(socketserver.BaseRequestHandler):
+    """Answers 401 as soon as a request's head is in, then reads its body and waits for the next one."""
+
+    def handle(self) -> None:
+        assert isinstance(self.server, _CountingServer)
+        self.server.accepted += 1
+        sock, pending = self.request, b""
+        while True:
+            while b"\r\n\r\n" not in pending:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                pending += data
+            head, _, pending = pending.partition(b"\r\n\r\n")
+            sock.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/problem+json\r\n"
+                         b"Content-Length: 2\r\n\r\n{}")  # fmt: skip
+            length = int(
+                next(
+                    (
+                        line.split(b":")[1]
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    b"0",
+                )
+            )
+            while len(pending) < length:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                pending += data
+            pending = pending[length:]
+
+
+def test_a_small_request_answered_from_its_head_keeps_its_connection() -> None:
+    """A 401 sent before the body is read is no early close: one connection serves every request."""
+    server = _CountingServer(("127.0.0.1", 0), _HeadAnswerer)
+    with serve_in_thread(server) as base_url:
+        client = Client(ClientOptions(base_url=base_url, timeout=10), Budget(600), Redactor([KEY]))
+        try:
+            statuses = [
+                client.send("POST", CUSTOMERS_PATH, body=b'{"email": "a@example.com"}').status for _ in range(ROUNDS)
+            ]
+        finally:
+            client.close()
+    assert statuses == [401] * ROUNDS
+    assert server.accepted == 1
