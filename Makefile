@@ -10,7 +10,7 @@ BIN      = $(VENV)/bin
 STAMP    = $(VENV)/.installed
 LINTERS  = tools/lint/node_modules/.installed
 
-.PHONY: demo serve test lint bench sysdeps spec-linters fuzz clean
+.PHONY: demo serve test test-long lint bench sysdeps spec-linters fuzz clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@tools/prereqs.sh python $(PY)
@@ -44,6 +44,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Minutes-long deep runs (a 1-in-20,000 defect): not part of `make test`; README "Deep runs" quotes them.
+test-long: $(STAMP)
+	$(BIN)/python -m pytest -m long -v --durations=0
 
 bench: $(STAMP) sysdeps
 	$(BIN)/pip install -q -r bench/requirements.txt
