@@ -2,7 +2,7 @@
 #   make demo   the main job: the reference server on the embedded default,
 #               checked by the conformance suite, report printed (needs Python 3.11)
 #   make test   lint (ruff, mypy --strict, Spectral, Redocly) and every test; needs
-#               what README "Prerequisites" lists, checked first by tools/prereqs.sh
+#               what docs/guide/how-it-is-tested.md "Prerequisites" lists, checked first by tools/prereqs.sh
 #               (one line per missing thing)
 PY      ?= python3
 VENV    ?= .venv
@@ -45,7 +45,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# Minutes-long deep runs (a 1-in-20,000 defect): not part of `make test`; README "Deep runs" quotes them.
+# Minutes-long deep runs (a 1-in-20,000 defect): not part of `make test`; docs/guide/deep-runs.md quotes them.
 test-long: $(STAMP)
 	$(BIN)/python -m pytest -m long -v --durations=0
 

@@ -1,4 +1,4 @@
-"""How long `check --max-time 15` takes against each hostile server: #16's "within --max-time + 10 s".
+"""How long `check --max-time` (the hostile tests' budget) takes per hostile server: "within --max-time + 10 s".
 
     .venv/bin/python -m bench.hostile_time [--out FILE]
 

@@ -26,6 +26,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("billing_kit.conformance.replay:replay_command", "Resend a report's failing requests, judge again."),
     "compare": ("billing_kit.conformance.compare:compare_command", "Compare two JSON reports, clause by clause."),
     "badge": ("billing_kit.badge:badge_command", "Write an SVG conformance badge from a JSON report."),
+    "diff": (
+        "billing_kit.conformance.specdiff.cli:diff_command",
+        "Compare two contracts: each change, the clause it touches, whom it breaks.",
+    ),
 }
 
 

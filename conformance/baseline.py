@@ -219,3 +219,15 @@ def print_outcome(outcome: Outcome, path: Path, out: TextIO, wrote: bool = False
         print(f"  {mark:8}  {entry.clause:13}  {entry.fingerprint}  {entry.summary}", file=out)
     if outcome.fixed and not wrote:
         print("  (fixed entries leave the file with --baseline-update)", file=out)
+
+
+def accepted_clauses(result: RunResult, accepted: list[Entry]) -> set[str]:
+    """The FAIL/WARN clauses whose every violation is accepted: the reports print them ACCEPTED."""
+    known = {e.fingerprint for e in accepted}
+    return {
+        verdict.clause
+        for verdict in result.verdicts
+        if verdict.verdict in (Verdict.FAIL, Verdict.WARN)
+        and verdict.violations
+        and all(finding_entry(f).fingerprint in known for f in verdict.violations)
+    }

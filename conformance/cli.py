@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from billing_kit.conformance import options_file
-from billing_kit.conformance.errors import CliError, OneLineErrors
+from billing_kit.conformance.errors import CliError, OneLineErrors, check_output_paths
 from billing_kit.conformance.options import build_config, check_keys
 
 if TYPE_CHECKING:
@@ -47,13 +47,20 @@ def _list(ctx: click.Context, _param: Any, value: str | None) -> None:
 
 
 def execute(
-    config: RunConfig, reports: dict[str, Path | None], out: Any = None, announce_live: bool = True
+    config: RunConfig,
+    reports: dict[str, Path | None],
+    out: Any = None,
+    announce_live: bool = True,
+    accepted: list[Any] | None = None,
 ) -> RunResult:
-    """Load the spec, run, write every report; CliError for what stops a run before it starts."""
+    """Load the spec, run, write every report; CliError for what stops a run before it starts.
+
+    `accepted`: the baseline's entries (`--baseline`); the table prints the clauses they cover ACCEPTED.
+    """
     from billing_kit.conformance.config import LIVE_CREATE_CAP
     from billing_kit.conformance.contract import SpecError
     from billing_kit.conformance.http import Unreachable
-    from billing_kit.conformance.preflight import PreflightFailed, refused_result
+    from billing_kit.conformance.preflight import PreflightFailed, refused_result, require_key
     from billing_kit.conformance.progress import for_output
     from billing_kit.conformance.redact import mask_key
     from billing_kit.conformance.reports import terminal
@@ -67,40 +74,83 @@ def execute(
     except SpecError as exc:
         raise CliError(str(exc)) from None
     check_keys(config, contract)
+    _check_base_url(config.base_url, contract)
+    check_output_paths({REPORT_OPTIONS[name]: path for name, path in reports.items()})
+    try:
+        require_key(config)
+    except PreflightFailed as exc:
+        _write_reports(refused_result(config, contract, str(exc)), reports)
+        raise CliError(str(exc)) from None
+    preamble = []
     if config.live_enabled and config.live_key and announce_live:
-        click.echo(
+        preamble.append(
             f"Live key {mask_key(config.live_key)}: at most {LIVE_CREATE_CAP} requests "
-            "(AUTH-1, RES-ENV-1, IDEM-4), each creating at most one customer.",
-            file=out,
+            "(AUTH-1, RES-ENV-1, IDEM-4), each creating at most one customer."
         )
-    click.echo(f"Checking {config.base_url} against {contract.origin} (seed {config.seed})", file=out)
-    click.echo(_announce_creates(config), file=out)
-    progress = for_output(out)
+    preamble.append(f"Checking {config.base_url} against {contract.origin} (seed {config.seed})")
+    preamble.append(_announce_creates(config))
+    # Said once the first create showed the target is the API, so a set-up error is the only line printed.
+    progress = for_output(out, preamble)
     try:
         result = run(config, contract, progress)
     except PreflightFailed as exc:
-        _write_reports(refused_result(config, contract, str(exc)), reports)
+        progress.stop()
+        _write_reports(refused_result(config, contract, str(exc), exc.sent, exc.findings), reports)
         raise CliError(str(exc)) from None
     except Unreachable as exc:
         raise CliError(f"cannot reach {config.base_url}: {exc}") from None
     finally:
         progress.stop()
-    terminal.render(result, out, tty, json_path=reports.get("json"))
+    shown_accepted: set[str] = set()
+    if accepted is not None:
+        from billing_kit.conformance.baseline import accepted_clauses
+
+        shown_accepted = accepted_clauses(result, accepted)
+    terminal.render(result, out, tty, json_path=reports.get("json"), accepted=shown_accepted)
     _write_reports(result, reports)
     return result
 
 
+REPORT_OPTIONS = {"json": "--report-json", "junit": "--junit", "html": "--html"}
+
+
+def _check_base_url(base_url: str, contract: Any) -> None:
+    """A base URL naming the resource itself would send every request to …/customers/customers."""
+    from urllib.parse import urlsplit
+
+    from billing_kit.conformance.contract import CUSTOMERS_PATH
+
+    path = urlsplit(base_url).path.rstrip("/")
+    if path.endswith(CUSTOMERS_PATH.rstrip("/")):
+        stem = base_url.rstrip("/")[: -len(CUSTOMERS_PATH.rstrip("/"))]
+        raise CliError(
+            f"the base URL {base_url} ends with {CUSTOMERS_PATH}: it should stop before it "
+            f"(--base-url {stem}); the kit adds {CUSTOMERS_PATH} itself"
+        )
+
+
 def _announce_creates(config: RunConfig) -> str:
-    from billing_kit.conformance.preflight import estimated_creates
+    from billing_kit.conformance.preflight import deep_creates, estimated_creates
+    from billing_kit.conformance.reports.terminal import plural
 
     limits = []
     if config.rate:
         limits.append(f"at most {config.rate:g} requests/s")
     limits.append(f"at most {config.max_connections} connections")
-    return (
-        f"This run creates about {estimated_creates(config)} customers (an estimate from the plan), "
+    creates = plural(estimated_creates(config), "customer")
+    line = (
+        f"This run creates about {creates} (estimated from runs against the reference server), "
         f"each tagged with its run's nonce in metadata; {', '.join(limits)}."
     )
+    if config.duration:
+        per_100, ceiling = deep_creates(config)
+        line += f" Its deep rounds ({config.duration:g} s) then create about {per_100:g} per 100 requests: "
+        if ceiling is not None:
+            about = round(per_100 * ceiling / 100)
+            line += f"at --rate {config.rate:g}, about {about:,}, at most {ceiling:,} (one per request)."
+        else:
+            line += "no ceiling but the duration; pass --rate to set one."
+    return line
 
 
 def _write_reports(result: RunResult, reports: dict[str, Path | None]) -> None:
@@ -184,7 +234,8 @@ def check(**opts: Any) -> None:
     if baseline_update and baseline_path is None:
         raise CliError("--baseline-update needs --baseline FILE")
     config = build_config(**opts)
-    result = execute(config, reports)
+    accepted = _load_baseline(baseline_path, baseline_update) if baseline_path is not None else None
+    result = execute(config, reports, accepted=accepted)
     if result.internal_errors:
         raise CliError(
             f"internal error in check {result.internal_errors[0]}; the report is written, that clause is SKIP"
@@ -194,18 +245,29 @@ def check(**opts: Any) -> None:
         sys.exit(130)
     if result.budget_exhausted:
         raise CliError(f"the run budget of {config.max_time:g} s ran out; the report is partial")
-    if baseline_path is not None:
-        code = _apply_baseline(result, baseline_path, baseline_update)
+    if baseline_path is not None and accepted is not None:
+        code = _apply_baseline(result, baseline_path, accepted, baseline_update)
         _write_reports(result, reports)  # again: the reports say what the baseline decided
         sys.exit(code)
     sys.exit(result.exit_code)
 
 
-def _apply_baseline(result: RunResult, path: Path, update: bool) -> int:
+def _load_baseline(path: Path, update: bool) -> list[Any]:
+    """Read (and, under --baseline-update, check writable) the baseline before anything is sent."""
+    from billing_kit.conformance import baseline
+
+    if update:
+        check_output_paths({"--baseline": path})
+    try:
+        return baseline.load(path)
+    except baseline.BaselineError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _apply_baseline(result: RunResult, path: Path, accepted: list[Any], update: bool) -> int:
     from billing_kit.conformance import baseline
 
     try:
-        accepted = baseline.load(path)
         outcome = baseline.compare(result, accepted)
         if update:
             baseline.write(path, baseline.updated(result, accepted))

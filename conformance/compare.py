@@ -177,10 +177,16 @@ def render(c: Comparison, fmt: str) -> str:
 @click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
-def compare_command(old: Path, new: Path, fmt: str) -> None:
+@click.option(
+    "--fail-on",
+    type=click.Choice(["regression"]),
+    help="regression: exit 1 when a clause got worse (PASS -> FAIL, WARN -> FAIL, …) or a new finding appeared.",
+)
+def compare_command(old: Path, new: Path, fmt: str, fail_on: str | None) -> None:
     """Compare two JSON reports: each clause's verdict before and after; findings new, fixed, persistent.
 
-    Exit 0 (a comparison is information, not a verdict); 2 when a report cannot be read.
+    Exit 0 (a comparison is information, not a verdict), or with --fail-on regression 1 when a clause
+    got worse or a finding is new; 2 when a report cannot be read.
     """
     try:
         comparison = compare(load_report(old), load_report(new), str(old), str(new))
@@ -189,3 +195,16 @@ def compare_command(old: Path, new: Path, fmt: str) -> None:
     for warning in comparison.warnings if fmt == "json" else ():
         click.echo(f"Warning: {warning}", err=True)
     click.echo(render(comparison, fmt), nl=False)
+    if fail_on == "regression":
+        worse = regressions(comparison)
+        if worse:
+            click.echo(f"Regression: {worse}", err=True)
+            raise SystemExit(1)
+
+
+def regressions(c: Comparison) -> str:
+    """What got worse, in one line ("" when nothing did): the clauses, then the count of new findings."""
+    parts = [f"{x.clause} {x.before} -> {x.after}" for x in c.clauses if x.direction == "worse"]
+    if c.new:
+        parts.append(f"{len(c.new)} new finding{'s' if len(c.new) != 1 else ''}")
+    return "; ".join(parts)

@@ -178,8 +178,7 @@ def from_options(
     if confirm is not None and confirm < 0:
         raise OptionError("--confirm must be 0 (off) or more")
     _check_key("--api-key", api_key)
-    if live_key and not allow_live:
-        live_key = None  # never used without --allow-live
+    # Kept without --allow-live (`live_enabled` is False then): a SKIP can say the flag is what is missing.
     _check_key("--live-key", live_key)
     verify: bool | str = str(cacert) if cacert else not insecure
     extra: dict[str, Any] = {

@@ -186,7 +186,7 @@ class CheckContext:
                 self._created_ids.add(body["id"])
                 env = body.get("environment")
                 key = "live" if exchange.request.key_ref == LIVE else "api"
-                self.created.append(CreatedRecord(body["id"], env if isinstance(env, str) else None, key))
+                self.created.append(CreatedRecord(body["id"], env if isinstance(env, str) else None, key, self._check))
         current = self.current
         if current is not None:
             self.ledger.auto(current.name, current.clauses, exchange)
@@ -231,6 +231,8 @@ class CheckContext:
     def report(self, failure: Failure) -> Finding:
         """Record a broken rule (FAIL for a MUST, WARN for a SHOULD, INFO for a MAY)."""
         reproduce = failure.reproduce or self.reproduction(failure.clause, failure.exchange)
+        if failure.exchange is not None:  # a 5xx the check judged on its clause: judged, not unanswered
+            self.ledger.judged_5xx(self._check, failure.clause, failure.exchange)
         return self._add(
             failure.clause,
             "violation",

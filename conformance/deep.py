@@ -46,6 +46,7 @@ from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
 from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions
 from billing_kit.conformance.model import Exchange, Finding
 from billing_kit.conformance.redact import Redactor
+from billing_kit.conformance.rules import across
 
 if TYPE_CHECKING:
     from billing_kit.conformance.checks.generic import Planned
@@ -226,13 +227,13 @@ def generic_round(ctx: CheckContext, ledger: Ledger, examples: int, variants: in
     """Fresh positive and negative fuzzing cases on the round's seed and variants of them, judged as the
     generic phase judges its cases."""
     from billing_kit.conformance import mutate
-    from billing_kit.conformance.checks import generic, generic_plan
+    from billing_kit.conformance.checks import generic, generic_answer, generic_plan
 
     class CountingRun(generic.GenericRun):
         def send(self, item: Planned) -> Any:
             sent = super().send(item)
             if sent is not None:
-                ledger.judged.update(_generic_clauses(item, sent[1]))
+                ledger.judged.update(generic_answer.clauses_of(item, sent[1]))
             return sent
 
         def run_checks(self, item: Planned, exchange: Exchange) -> list[tuple[str, Any]]:
@@ -270,21 +271,6 @@ def _response_checks(item: Planned, exchange: Exchange) -> list[tuple[str, Any]]
     return generic_schemathesis.run_checks(item, exchange, only=generic_schemathesis.RESPONSE_CHECKS)
 
 
-def _generic_clauses(item: Planned, expectation: Any) -> set[str]:
-    from billing_kit.conformance.checks import generic_answer
-
-    if item.method != "POST":
-        return {"ERR-4"}
-    clauses = {b.clause for b in expectation.breaks}
-    if clauses:
-        clauses.add("ERR-1")
-    if expectation.must_accept:
-        clauses |= generic_answer.MUST_ACCEPT_CLAUSES
-    if expectation.nul_fields:
-        clauses.add("REQ-TEXT-1")
-    return clauses
-
-
 def _run_spec(ctx: CheckContext, spec: CheckSpec, ledger: Ledger) -> bool:
     """Run one check in a round; True when the round's budget ran out."""
     from billing_kit.conformance.execute import run_checks
@@ -310,13 +296,10 @@ def _judge_round(ctx: CheckContext, ledger: Ledger) -> None:
         customer_id, org = created
         ledger.judged["RES-ID-2"] += 1
         hashed = id_hash(customer_id)
-        if hashed in ledger.ids:
+        if across.repeated_id(ledger.ids, hashed):
+            broken = across.duplicate_id(customer_id)
             ctx.violation(
-                "RES-ID-2",
-                "two creates got the same id",
-                expected="distinct ids",
-                actual=f"{customer_id} twice",
-                exchange=exchange,
+                broken.clause, broken.title, expected=broken.expected, actual=broken.actual, exchange=exchange
             )
         ledger.ids.add(hashed)
         if org is not None:
@@ -417,20 +400,17 @@ def report_merged(ctx: CheckContext, merged: Ledger, repeated: list[int]) -> Non
         ctx.findings.append(finding)
     ctx.current = REGISTRY[IDS_CHECK]
     for hashed in repeated[:3]:
+        broken = across.duplicate_id("")
         ctx.violation(
-            "RES-ID-2",
-            f"two creates got the same id ({len(repeated)} ids repeated across workers or the default phase)",
-            expected="distinct ids",
+            broken.clause,
+            f"{broken.title} ({len(repeated)} ids repeated across workers or the default phase)",
+            expected=broken.expected,
             actual=f"one id in two workers' creates (64-bit hash {hashed:016x})",
         )
     for key_ref, values in merged.orgs.items():
         if len(values) > 1:
-            ctx.violation(
-                "RES-ORG-1",
-                f"customers created with the same {key_ref} key have {len(values)} org_ids",
-                expected="one org_id per key",
-                actual=", ".join(sorted(values)[:3]),
-            )
+            broken = across.org_ids_of_key(key_ref, values, ", ".join(sorted(values)[:3]))
+            ctx.violation(broken.clause, broken.title, expected=broken.expected, actual=broken.actual)
     ctx.current = None
 
 

@@ -58,6 +58,8 @@ def select_checks(specs: list[CheckSpec], only: tuple[str, ...], case: str | Non
 def _needs_unmet(spec: CheckSpec, config: RunConfig) -> str | None:
     if "api_key" in spec.needs and not config.api_key:
         return "needs an API key (--api-key or $BILLING_API_KEY)"
+    if "live_key" in spec.needs and config.live_key and not config.allow_live:
+        return "needs --allow-live: a live key was given without it"
     if "live_key" in spec.needs and not config.live_enabled:
         return "needs a live key (--live-key with --allow-live)"
     return None

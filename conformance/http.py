@@ -42,6 +42,38 @@ from billing_kit.conformance.model import Exchange, RecordedRequest, RecordedRes
 from billing_kit.conformance.redact import Redactor
 
 RESPONSE_CAP = 1 << 20  # bytes of a response body the suite reads
+ECHO_CAP_MAX = 4 << 20  # the most a large request raises it to (see echo_cap)
+ECHO_ROOM = 64 << 10  # bytes beside the echo: the other fields and the JSON around them
+
+
+def echo_size(sent: int) -> int:
+    """The most a conforming answer to a body of `sent` bytes can take: the echo twice over and room."""
+    return 2 * sent + ECHO_ROOM
+
+
+def echo_cap(sent: int, cap: int = RESPONSE_CAP) -> int:
+    """Bytes of the answer read for a request body of `sent` bytes.
+
+    A conforming 201 echoes what it was sent, so the cap is never below twice the body plus
+    room for the other fields (a 1 MiB + 1 body accepted by a server without a body limit
+    comes back whole), up to ECHO_CAP_MAX. An answer past the cap could not be a conforming
+    answer to that request, and says "larger than the cap (N bytes read)".
+    """
+    return max(cap, min(ECHO_CAP_MAX, echo_size(sent)))
+
+
+def cut_short_of_echo(exchange: Exchange) -> bool:
+    """An answer cut by a cap smaller than a conforming echo of its request could be: evidence for nothing."""
+    response = exchange.response
+    if response is None or not response.truncated:
+        return False
+    return echo_size(exchange.request.body_size) > echo_cap(exchange.request.body_size)
+
+
+def cut_note(cap: int) -> str:
+    return f"larger than the cap ({cap} bytes read)"
+
+
 REQUEST_EXCERPT = 8 << 10  # bytes of a request body kept as evidence
 RETAINED_BODY = 16 << 10  # bytes of a response body kept once the exchange is no longer recent
 RETAIN_RECENT = 16  # exchanges whose whole (capped) body is kept
@@ -258,6 +290,7 @@ class Client:
             body=self.redactor.data(body)[:REQUEST_EXCERPT] if body is not None else None,
             body_size=len(body) if body is not None else 0,
             key_ref=key_ref,
+            containers=jsonsafe.containers(body) if body is not None else 0,
         )
         attempts = 0
         while True:
@@ -371,7 +404,7 @@ class Client:
             # Parsed from the redacted body: a value a check quotes (Actual: …) never carries a key.
             recorded.json, recorded.json_error = jsonsafe.loads(recorded.body)
         elif truncated:
-            recorded.json_error = f"response larger than {self.options.response_cap} bytes (read no further)"
+            recorded.json_error = cut_note(echo_cap(len(body or b""), self.options.response_cap))
         else:
             recorded.json_error = "empty body"
         return Exchange(request, recorded)
@@ -387,9 +420,10 @@ class Client:
         started: float,
     ) -> tuple[RecordedResponse, bytes, bool]:
         events: list[str] = []
+        cap = echo_cap(len(body or b""), self.options.response_cap)
         try:
             with (
-                wire.exchange_deadline(timeout, wire.wire_cap(self.options.response_cap)),
+                wire.exchange_deadline(timeout, wire.wire_cap(cap)),
                 http.stream(
                     method,
                     self.url(path),
@@ -399,7 +433,7 @@ class Client:
                     extensions={"trace": lambda name, _: events.append(name)},
                 ) as response,
             ):
-                data, truncated = _read_capped(response, self.options.response_cap)
+                data, truncated = _read_capped(response, cap)
                 recorded = RecordedResponse(
                     status=response.status_code,
                     headers=[(k, self.redactor.text(v)) for k, v in response.headers.multi_items()],

@@ -12,6 +12,17 @@ from decimal import Decimal
 from typing import Any
 
 MAX_DEPTH = 512
+SUITE_LIMIT = "the suite reads at most"  # in the reason of an answer past the suite's own read depth
+
+
+def past_read_depth(why: str | None) -> bool:
+    """Whether a parse failure is the suite's own depth limit (evidence for nothing), not the server's JSON."""
+    return why is not None and SUITE_LIMIT in why
+
+
+def containers(raw: bytes | bytearray) -> int:
+    """`[` and `{` bytes in a body: a bound on how deep it can nest, counted without parsing."""
+    return raw.count(b"[") + raw.count(b"{")
 
 
 def nesting_depth(value: Any, limit: int = MAX_DEPTH + 1) -> int:
@@ -60,12 +71,12 @@ def loads(raw: bytes, max_depth: int = MAX_DEPTH) -> tuple[Any, str | None]:
     try:
         value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_reject_constant)
     except RecursionError:
-        return None, f"nested too deep for the parser (the suite reads at most {max_depth})"
+        return None, f"nested too deep for the parser ({SUITE_LIMIT} {max_depth})"
     except ValueError as exc:
         return None, f"not JSON: {str(exc)[:200]}"
     depth = nesting_depth(value, max_depth + 1)
     if depth > max_depth:
-        return None, f"nested more than {max_depth} deep (the suite reads at most {max_depth})"
+        return None, f"nested more than {max_depth} deep ({SUITE_LIMIT} {max_depth})"
     return value, None
 
 

@@ -1,8 +1,9 @@
 """The evidence ledger: per (check, clause), how many probes were planned, sent, answered, judged.
 
 By default every exchange a check sends counts for every clause the check names
-(sent; answered when it got a usable HTTP answer, i.e. not a 5xx or a transport
-error; judged when answered). A check that knows better records its probes
+(sent; answered when it got an HTTP answer of any status; judged when that answer
+is usable, i.e. not a 5xx, or when the check judged the 5xx itself: see
+`rules.exercised`). A check that knows better records its probes
 itself (`probe`: one request for one clause; `evidence`: answers of the whole
 run it judged): from its first such call, only those count for it.
 
@@ -18,6 +19,7 @@ import threading
 from dataclasses import dataclass, field
 
 from billing_kit.conformance.model import Coverage, Exchange
+from billing_kit.conformance.rules import exercised
 
 # A request the HTTP library could not even put on the wire is no probe at all.
 UNSENDABLE = "not sent: the HTTP client"
@@ -51,8 +53,8 @@ class Entry:
         if exchange is None:
             return
         self.sent += was_sent(exchange)
-        self.answered += exchange.ok
-        if judged if judged is not None else exchange.ok:
+        self.answered += exercised.answered(exchange)
+        if judged if judged is not None else exercised.usable(exchange):
             self.judged += 1
             self.add_case(case)
 
@@ -62,6 +64,7 @@ class Ledger:
         self._auto: dict[tuple[str, str], Entry] = {}
         self._explicit: dict[tuple[str, str], Entry] = {}
         self._explicit_checks: set[str] = set()
+        self._judged_5xx: set[tuple[str, str, int]] = set()
         self._lock = threading.Lock()
 
     def auto(self, check: str, clauses: tuple[str, ...], exchange: Exchange) -> None:
@@ -71,6 +74,20 @@ class Ledger:
         with self._lock:
             for clause in clauses:
                 self._auto.setdefault((check, clause), Entry()).count(exchange, None, check)
+
+    def judged_5xx(self, check: str, clause: str, exchange: Exchange) -> None:
+        """A 5xx counted (answered, not judged) for an auto-counted check, which judged it on `clause`."""
+        if not exercised.server_error(exchange):
+            return
+        with self._lock:
+            if check in self._explicit_checks or (check, clause, id(exchange)) in self._judged_5xx:
+                return  # probes say themselves what they judged
+            entry = self._auto.get((check, clause))
+            if entry is None or entry.judged >= entry.answered:
+                return
+            self._judged_5xx.add((check, clause, id(exchange)))
+            entry.judged += 1
+            entry.add_case(check)
 
     def probe(
         self, check: str, clause: str, exchange: Exchange | None, *, case: str = "", judged: bool | None = None

@@ -38,6 +38,8 @@ def render_listing(fmt: str) -> str:
     return "\n".join(out) + "\n"
 
 
+# The page that holds the generated clause table (a path from the repository root).
+CLAUSE_TABLE_PAGE = "docs/guide/checking-a-server.md"
 README_START = "<!-- clauses:start -->\n"
 README_END = "<!-- clauses:end -->"
 
@@ -53,8 +55,27 @@ def update_readme(path: Path) -> bool:
     return updated != text
 
 
+def _main(argv: list[str]) -> int:
+    """`python -m billing_kit.conformance.listing [PAGE]`: refresh the guide's clause table."""
+    import click
+
+    from billing_kit.conformance.errors import CliError, OneLineErrors
+
+    @click.command(cls=OneLineErrors)
+    @click.argument("page", type=click.Path(dir_okay=False, path_type=Path), default=CLAUSE_TABLE_PAGE)
+    def main(page: Path) -> None:
+        """Replace the clause table between the clauses:start/end markers of PAGE with the registry's."""
+        try:
+            changed = update_readme(page)
+        except OSError as exc:
+            raise CliError(f"cannot update {page}: {exc.strerror or exc}") from None
+        click.echo("Clause table updated" if changed else "Clause table already current")
+
+    main.main(argv, prog_name="python -m billing_kit.conformance.listing", standalone_mode=True)
+    return 0
+
+
 if __name__ == "__main__":
     import sys
 
-    changed = update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
-    print("README table updated" if changed else "README table already current")
+    sys.exit(_main(sys.argv[1:]))

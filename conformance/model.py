@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from billing_kit.conformance.clauses import Level
+
 FindingKind = Literal["violation", "note", "inconclusive"]
 
 
@@ -30,6 +32,10 @@ class Verdict(StrEnum):
     SKIP = "SKIP"
 
 
+# The verdict a broken rule gives its clause, by the clause's level.
+VIOLATION_VERDICT = {Level.MUST: Verdict.FAIL, Level.SHOULD: Verdict.WARN, Level.MAY: Verdict.INFO}
+
+
 @dataclass
 class RecordedRequest:
     method: str
@@ -39,6 +45,9 @@ class RecordedRequest:
     body_size: int
     # Which configured key signed it ("api", "live"), so a curl can name its env var.
     key_ref: str | None = None
+    # `[` and `{` bytes in the whole body (not the excerpt): a bound on how deep it nests, so a
+    # judge knows whether a conforming echo could nest past what the suite reads.
+    containers: int = 0
 
 
 class _NotJson:
@@ -89,6 +98,11 @@ class Exchange:
     answered_at: float = field(default_factory=time.monotonic, compare=False)
     # Sends the same request again (a fresh Idempotency-Key), for --confirm; None when it cannot be.
     resend: Callable[[], Exchange] | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without `resend` (a closure over the sending process's client): a deep worker's
+        findings cross to the parent, which confirms them by rerunning their scenario instead."""
+        return {**self.__dict__, "resend": None}
 
     @property
     def status(self) -> int | None:
@@ -181,6 +195,7 @@ class CreatedRecord:
     id: str
     environment: str | None
     key: str
+    check: str = ""  # the check that created it ("" for the preflight): what bench/creates.py counts
 
 
 @dataclass

@@ -10,6 +10,7 @@ times a second, so a long phase (Schemathesis's) ticks as its requests go out.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 import click
@@ -25,6 +26,9 @@ class Progress(Protocol):
     def started(self, ctx: CheckContext) -> None:
         """The run began: from now on `ctx.current` and `ctx.client.sent` change as it goes."""
 
+    def ready(self) -> None:
+        """The first create showed the target is the API: print the run's announcement now."""
+
     def line(self, text: str) -> None:
         """A check ended, or a note worth keeping in the log."""
 
@@ -35,11 +39,17 @@ class Progress(Protocol):
 class PlainProgress:
     """One line per finished check: for logs, pipes and CI (stdout is not a terminal)."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, preamble: Sequence[str] = ()) -> None:
         self.out = out
+        self.preamble = list(preamble)
 
     def started(self, ctx: CheckContext) -> None:
         return None
+
+    def ready(self) -> None:
+        for text in self.preamble:
+            click.echo(text, file=self.out)
+        self.preamble = []
 
     def line(self, text: str) -> None:
         click.echo(f"  {text}", file=self.out)
@@ -81,10 +91,11 @@ class LiveProgress:
 
     REFRESHES_PER_SECOND = 8
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, preamble: Sequence[str] = ()) -> None:
         from rich.console import Console
 
         self.console = Console(file=out, highlight=False)
+        self.preamble = list(preamble)
         self.since = time.monotonic()
         self._live: Live | None = None
         self._status: _Status | None = None
@@ -103,6 +114,11 @@ class LiveProgress:
         )
         self._live.start()
 
+    def ready(self) -> None:
+        for text in self.preamble:
+            self.console.print(text, markup=False)
+        self.preamble = []
+
     def line(self, text: str) -> None:
         self.console.print(f"  {text}", style="dim", markup=False)
 
@@ -112,6 +128,6 @@ class LiveProgress:
             self._live = None
 
 
-def for_output(out: Any) -> Progress:
-    """Live on a terminal, plain lines otherwise."""
-    return LiveProgress(out) if out.isatty() else PlainProgress(out)
+def for_output(out: Any, preamble: Sequence[str] = ()) -> Progress:
+    """Live on a terminal, plain lines otherwise; `preamble` is printed at `ready()` (never before an error)."""
+    return LiveProgress(out, preamble) if out.isatty() else PlainProgress(out, preamble)

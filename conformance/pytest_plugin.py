@@ -38,11 +38,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--billing-seed", type=int, default=None, help="Hypothesis seed")
     group.addoption("--billing-examples", type=int, default=None, help="Examples per property")
     group.addoption("--billing-only", default=None, help="Comma-separated clause ids")
+    group.addoption("--billing-report-json", default=None, metavar="FILE", help="Write the run's JSON report")
+
+
+PYTEST_JSON_HINT = "pytest --billing-report-json FILE"
 
 
 def plugin_words(message: str) -> str:
     """A runner or CLI message with the plugin's option names (`--billing-live-key`, not `--live-key`)."""
-    return _CLI_OPTION.sub(lambda m: f"--billing-{m.group(1)}", message)
+    from billing_kit.conformance.reports import JSON_HINT
+
+    return _CLI_OPTION.sub(lambda m: f"--billing-{m.group(1)}", message.replace(JSON_HINT, PYTEST_JSON_HINT))
 
 
 class ClauseFailed(Exception):
@@ -78,10 +84,15 @@ def _run_config(config: pytest.Config) -> RunConfig:
     )
 
 
+def _report_path(config: pytest.Config) -> Path | None:
+    value = config.getoption("--billing-report-json")
+    return Path(value) if value else None
+
+
 def _usable_config(config: pytest.Config) -> RunConfig:
     """The run's configuration, checked as far as it can be before any test: else one UsageError."""
     from billing_kit.conformance.contract import SpecError
-    from billing_kit.conformance.errors import CliError
+    from billing_kit.conformance.errors import CliError, check_output_paths
     from billing_kit.conformance.options import check_keys
     from billing_kit.conformance.spec_source import load_contract
 
@@ -89,6 +100,7 @@ def _usable_config(config: pytest.Config) -> RunConfig:
         run_config = _run_config(config)
         contract = load_contract(run_config.spec)
         check_keys(run_config, contract)
+        check_output_paths({"--billing-report-json": _report_path(config)})
     except (CliError, SpecError) as exc:
         raise pytest.UsageError(f"billing-kit: {plugin_words(str(exc))}") from None
     if not run_config.api_key:
@@ -128,6 +140,11 @@ def _result(config: pytest.Config) -> RunResult | str:
             cached = run(run_config)
         except Unreachable as exc:  # it answered the preflight, then went away
             cached = f"cannot reach {run_config.base_url}: {exc}"
+        report_path = _report_path(config)
+        if report_path is not None and not isinstance(cached, str):
+            from billing_kit.conformance.reports import json_report
+
+            json_report.write(cached, report_path, json_path=report_path)
         config.stash[_RESULT_KEY] = cached
     from billing_kit.conformance.model import RunResult
 
@@ -151,7 +168,7 @@ class ClauseItem(pytest.Item):
         verdict = next((v for v in result.verdicts if v.clause == self.clause_id), None)
         if verdict is None:
             pytest.skip("not judged in this run")
-        lines = "\n".join(detail_lines(verdict))
+        lines = plugin_words("\n".join(detail_lines(verdict, _report_path(self.config))))
         if verdict.verdict is Verdict.FAIL or (verdict.verdict is Verdict.WARN and result.strict):
             raise ClauseFailed(f"{verdict.verdict.value} {verdict.clause} ({verdict.level}): {verdict.title}\n{lines}")
         if verdict.verdict is Verdict.SKIP:
@@ -207,8 +224,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     run_config = _usable_config(config)
     config.stash[_CONFIG_KEY] = run_config
     path = _spec_path(run_config.spec)
-    # Relative to the rootdir when the spec is under it, else its absolute path (pytest would print `::name`).
-    nodeid = None if path.is_relative_to(config.rootpath) else path.as_posix()
+    # Relative to the rootdir when the spec is under it, else its name alone (`openapi.yaml::REQ-LEN-1`):
+    # an installed spec's site-packages path says nothing to the reader.
+    nodeid = None if path.is_relative_to(config.rootpath) else path.name
     spec_file = SpecFile.from_parent(session, path=path, nodeid=nodeid)
     clause_items = spec_file.collect()
     # Reported like any collected file, so "collected N items" counts the clauses.
@@ -222,7 +240,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """A clause's skip points at the clause in the spec (where -rs shows it), not into this plugin."""
     report = yield
     if isinstance(item, ClauseItem) and report.skipped and isinstance(report.longrepr, tuple):
-        report.longrepr = (str(item.path), (item.line or 0) + 1, report.longrepr[2])
+        # The file as the item's id names it: the spec's name alone when it lies outside the rootdir.
+        report.longrepr = (item.nodeid.split("::")[0], (item.line or 0) + 1, report.longrepr[2])
     return report
 
 

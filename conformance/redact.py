@@ -22,13 +22,15 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
+MASK_MARK = "…"  # what stands for the hidden part of a secret in everything the suite records
+
 
 def mask_key(key: str) -> str:
     """`sk_test_abcdef…1234` -> `sk_test_…1234`; short or odd keys keep only their tail."""
     match = re.match(r"^([A-Za-z]{1,8}_(?:[A-Za-z]{1,8}_)?)", key)
     prefix = match.group(1) if match else ""
     tail = key[len(prefix) :][-4:] if len(key) - len(prefix) > 4 else ""
-    return f"{prefix}…{tail}"
+    return f"{prefix}{MASK_MARK}{tail}"
 
 
 MIN_ENCODED = 8  # shorter encoded cores would match innocent text

@@ -357,11 +357,33 @@ class Replayer:
             return f"cannot reach {self.config.base_url}: {exc}"
 
 
-def print_results(results: list[Result], out: Any) -> None:
+_CLAUSE_SLOT = "\x00clauses\x00"
+
+
+def _grouped(results: list[Result]) -> list[tuple[str, str, list[Result]]]:
+    """Results with the same outcome and the same detail (the clause aside), in first-seen order.
+
+    Twelve findings of one clause re-run as one scenario say so once, after the twelve;
+    scenarios of several clauses with one outcome name the clauses in one command.
+    """
+    groups: dict[tuple[str, str], list[Result]] = {}
     for r in results:
-        label = {STILL_FAILING: "STILL FAILING", FIXED: "FIXED", NOT_REPLAYED: "NOT REPLAYED"}[r.status]
-        click.echo(f"{label:13}  {r.finding.clause:13}  {r.finding.message}", file=out)
-        click.echo(f"{'':13}  {'':13}  {r.status}: {r.detail}", file=out)
+        key = (r.status, r.detail.replace(f"--only {r.finding.clause} ", f"--only {_CLAUSE_SLOT} "))
+        groups.setdefault(key, []).append(r)
+    out = []
+    for (status, detail), members in groups.items():
+        named = ",".join(dict.fromkeys(m.finding.clause for m in members))
+        out.append((status, detail.replace(_CLAUSE_SLOT, named), members))
+    return out
+
+
+def print_results(results: list[Result], out: Any) -> None:
+    for status, detail, members in _grouped(results):
+        label = {STILL_FAILING: "STILL FAILING", FIXED: "FIXED", NOT_REPLAYED: "NOT REPLAYED"}[status]
+        for r in members:
+            click.echo(f"{label:13}  {r.finding.clause:13}  {r.finding.message}", file=out)
+        many = f" (the {len(members)} findings above)" if len(members) > 1 else ""
+        click.echo(f"{'':13}  {'':13}  {status}{many}: {detail}", file=out)
     counts = {s: sum(1 for r in results if r.status == s) for s in (STILL_FAILING, FIXED, NOT_REPLAYED)}
     click.echo(", ".join(f"{n} {s}" for s, n in counts.items()), file=out)
 

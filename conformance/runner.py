@@ -20,14 +20,12 @@ from billing_kit.conformance.contract import Contract
 from billing_kit.conformance.execute import Outcome, run_checks, select_checks
 from billing_kit.conformance.http import Budget, Client, ClientOptions
 from billing_kit.conformance.ledger import Entry, coverage_of
-from billing_kit.conformance.model import ClauseVerdict, Finding, RunResult, Verdict
+from billing_kit.conformance.model import VIOLATION_VERDICT, ClauseVerdict, Finding, RunResult, Verdict
 from billing_kit.conformance.plan_cache import PlanCache
 from billing_kit.conformance.progress import Progress
 from billing_kit.conformance.redact import Redactor
 from billing_kit.conformance.registry import CheckSpec, load_all
 from billing_kit.conformance.spec_source import load_contract
-
-_VIOLATION_VERDICT = {Level.MUST: Verdict.FAIL, Level.SHOULD: Verdict.WARN, Level.MAY: Verdict.INFO}
 
 
 def _required(spec: CheckSpec, entry: Entry) -> int:
@@ -84,7 +82,7 @@ def fold(
         coverage = coverage_of(entries)
         note = ""
         if violations:
-            verdict = _VIOLATION_VERDICT[clause.level]
+            verdict = VIOLATION_VERDICT[clause.level]
         elif blockers or coverage.judged == 0:
             verdict = Verdict.SKIP
             wanted = max(coverage.planned, coverage.required)
@@ -166,6 +164,8 @@ def run(
             ctx.progress = progress.line
             progress.started(ctx)
         preflight.check_target(ctx)
+        if progress is not None:
+            progress.ready()
         specs = select_checks(load_all(), config.only, config.case)
         deep_summary: dict[str, Any] = {}
         if config.duration:  # --duration: deep rounds between the default and the whole-run checks

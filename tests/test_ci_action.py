@@ -34,6 +34,7 @@ import yaml
 from tests.servers import zoo_runner
 from tests.support.procs import ROOT
 from tests.support.reference import ReferenceServer
+from tests.test_specdiff import request_schema, string_field_with_limit
 
 ACTION = ROOT / "action.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -201,3 +202,35 @@ def test_the_action_fails_as_the_check_did_and_still_uploads(venv: Path, tmp_pat
     assert run.outputs["check"] == {"exit-code": "1"}
     assert_reports(run)
     assert run.step("Fail as the check did").returncode == 1
+
+
+def git(workspace: Path, *args: str) -> None:
+    identity = ["-c", "user.name=billing-kit tests", "-c", "user.email=tests@example.com"]
+    subprocess.run(["git", *identity, *args], cwd=workspace, check=True, capture_output=True, timeout=60)
+
+
+def test_the_action_diffs_the_spec_against_the_base_branch(
+    venv: Path, tmp_path: Path, reference_server: ReferenceServer
+) -> None:
+    """A pull request that halves a request limit: the Markdown names the clause, diff-fail-on fails the job."""
+    space = workspace(tmp_path)
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    (space / "openapi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    git(space, "init", "-q", "-b", "main")
+    git(space, "add", "openapi.yaml")
+    git(space, "commit", "-q", "-m", "the contract")
+    field = string_field_with_limit(spec)
+    request_schema(spec)["properties"][field]["maxLength"] //= 2
+    (space / "openapi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    given = {"base-url": reference_server.base_url, "api-key": reference_server.sandbox_key}
+    run = run_action(venv, space, {**given, "diff-base": "main", "diff-fail-on": "breaking"})
+    diff = run.step("Diff the contract against the base branch")
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+    assert run.outputs["diff"] == {"exit-code": "1", "markdown": "billing-kit-diff.md"}
+    markdown = (space / "billing-kit-diff.md").read_text(encoding="utf-8")
+    assert "`main:openapi.yaml` → `openapi.yaml`" in markdown and "REQ-LEN-1" in markdown
+    assert f"/properties/{field}/maxLength" in markdown and "**clients**" in markdown
+    assert run.outputs["check"] == {"exit-code": "0"}, "the check still ran"
+    assert run.step("Fail as the diff did").returncode == 1
+    unchanged = run_action(venv, space, {**given, "diff-base": "main", "diff-fail-on": "none"})
+    assert unchanged.outputs["diff"]["exit-code"] == "0" and not unchanged.failed

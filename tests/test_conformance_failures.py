@@ -20,7 +20,7 @@ from billing_kit.conformance.context import CheckContext, Violation
 from billing_kit.conformance.contract import load_contract
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.registry import REGISTRY, check
-from tests.support.canned import answer, check_context, customer
+from tests.support.canned import answer, check_context, customer, unanswered
 
 CONTRACT = load_contract()
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,7 +179,10 @@ def test_judge_case_reports_on_the_case_clause_and_err_1(ctx: CheckContext) -> N
     assert corpora.judge_case(ctx, may, answer(201, customer()))
     assert [(f.kind, f.message) for f in ctx.findings] == [("note", "m1: quoted: accepted (HTTP 201)")]
     ctx.findings.clear()
-    assert not corpora.judge_case(ctx, accept, answer(503, {}))  # no answer to judge: ERR-2's
+    assert corpora.judge_case(ctx, accept, answer(503, {}))  # a 5xx is an answer: it breaks the case, ERR-2 beside
+    assert [f.message for f in ctx.findings] == ["a1: plain: answered 503, a 5xx (ERR-2 beside it)"]
+    ctx.findings.clear()
+    assert not corpora.judge_case(ctx, accept, unanswered())  # no answer at all: ERR-2's alone
     assert ctx.findings == []
 
 

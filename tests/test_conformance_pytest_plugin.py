@@ -15,8 +15,8 @@ from billing_kit.conformance.contract import bundled_spec_bytes
 from tests.support.procs import ROOT, free_port
 from tests.support.reference import ReferenceServer
 
-# In a source checkout the bundled spec is the root copy; items are `<its path>::<clause id>`.
-SPEC_ID = (ROOT / "openapi.yaml").resolve().as_posix()
+# The bundled spec lies outside the rootdir of these runs: items are `openapi.yaml::<clause id>`, not its path.
+SPEC_ID = "openapi.yaml"
 
 
 def pytest_in(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -118,8 +118,37 @@ def test_skip_reasons_name_the_plugins_options_and_k_selects_a_clause(
     assert "collected 2 items / 1 deselected / 1 selected" in proc.stdout, proc.stdout
     skipped = [line for line in proc.stdout.splitlines() if line.startswith("SKIPPED")]
     assert len(skipped) == 1, skipped
-    # pytest names the item's file relative to where it runs: it must resolve to the spec in use.
+    # The item's file as its id names it (the spec lies outside this run's rootdir): no path into the install.
     location = skipped[0].split()[2].rsplit(":", 2)[0]
-    assert (tmp_path / location).resolve().as_posix() == SPEC_ID, skipped
+    assert location == SPEC_ID, skipped
     assert "--billing-live-key" in skipped[0] and "--billing-allow-live" in skipped[0]
     assert " --live-key" not in skipped[0] and "(--live-key" not in skipped[0]
+
+
+@pytest.mark.slow
+def test_a_failure_speaks_pytest_and_the_report_is_written(tmp_path: Path) -> None:
+    import json
+
+    from tests.servers import zoo_runner
+
+    report = tmp_path / "report.json"
+    with zoo_runner.zoo_server(zoo_runner.PYTHON, "email-optional") as target:
+        proc = pytest_in(
+            tmp_path, "-v", "--billing-base-url", target.base_url, "--billing-api-key", target.keys.sandbox,
+            "--billing-only", "REQ-EMAIL-1", "--billing-examples", "5", "--billing-report-json", str(report),
+        )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert f"{SPEC_ID}::REQ-EMAIL-1 FAILED" in proc.stdout
+    assert f"{ROOT}/openapi.yaml" not in proc.stdout and "site-packages" not in proc.stdout
+    assert "billing-kit check --report-json" not in proc.stdout
+    assert "more violations in the JSON report" in proc.stdout
+    assert json.loads(report.read_text())["verdicts"][0]["clause"] == "REQ-EMAIL-1"
+
+
+def test_an_unwritable_report_path_is_one_usage_error(reference_server: ReferenceServer, tmp_path: Path) -> None:
+    proc = pytest_in(
+        tmp_path, "--billing-base-url", reference_server.base_url, "--billing-api-key", reference_server.sandbox_key,
+        "--billing-report-json", "/nonexistent/dir/r.json",
+    )  # fmt: skip
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "--billing-report-json /nonexistent/dir/r.json: the directory /nonexistent/dir does not exist" in proc.stderr

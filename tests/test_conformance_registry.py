@@ -1,4 +1,4 @@
-"""The registry, CONTRACT.md, the corpora and the README table agree."""
+"""The registry, CONTRACT.md, the corpora and the guide's clause table agree."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from billing_kit.conformance import clauses, corpora
 from billing_kit.conformance.checks import load_all
-from billing_kit.conformance.listing import render_listing
+from billing_kit.conformance.listing import CLAUSE_TABLE_PAGE, render_listing
 
 ROOT = Path(__file__).resolve().parents[1]
 CLAUSE_LINE = re.compile(r"^- \*\*([A-Z]+(?:-[A-Z0-9]+)+) (MUST|SHOULD|MAY)\b", re.M)
@@ -66,12 +66,12 @@ def test_may_clauses_hold_only_may_cases() -> None:
                 assert case.expect == "may", f"{name}:{case.id}"
 
 
-def test_readme_table_is_printed_from_the_registry() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_guide_table_is_printed_from_the_registry() -> None:
+    page = (ROOT / CLAUSE_TABLE_PAGE).read_text(encoding="utf-8")
     start, end = "<!-- clauses:start -->\n", "<!-- clauses:end -->"
-    assert start in readme and end in readme, "README lacks the generated clause table"
-    table = readme.split(start, 1)[1].split(end, 1)[0]
-    assert table == render_listing("markdown"), "regenerate with: billing-kit check --list markdown"
+    assert start in page and end in page, f"{CLAUSE_TABLE_PAGE} lacks the generated clause table"
+    table = page.split(start, 1)[1].split(end, 1)[0]
+    assert table == render_listing("markdown"), "regenerate with: python -m billing_kit.conformance.listing"
 
 
 def test_listing_json_names_every_clause() -> None:

@@ -8,7 +8,7 @@ Node.js server (lenient, JavaScript's natural choices). The same runs again with
 two CPU busy loops beside them (a shared, busy machine): timing must not turn
 into findings. This module runs seed 1; seeds 1-3, quiet and busy, are measured
 by `python -m tests.servers.conforming_runs --write` into conforming_runs.json,
-which the README quotes and a test here checks.
+which the guide quotes and a test here checks.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from tests.support import procs
 from tests.support.tools import require
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTED_PAGE = ROOT / "docs" / "guide" / "how-it-is-tested.md"  # quotes the measured counts
 # The default test run covers seed 1 (quiet and busy); conforming_runs.json holds seeds 1-3.
 SEEDS = (1,)
 BUSY_SEEDS = (1,)
@@ -124,7 +125,7 @@ def test_every_clause_is_caught_by_a_defect() -> None:
 
 def test_seeds_one_to_three_quiet_and_busy_were_measured_clean() -> None:
     """conforming_runs.json (python -m tests.servers.conforming_runs --write): every server, seed and
-    condition ran clean (no FAIL, WARN or SKIP; exit 0), and the README quotes the count."""
+    condition ran clean (no FAIL, WARN or SKIP; exit 0), and the guide (how-it-is-tested.md) quotes the count."""
     measured = json.loads(conforming_runs.RUNS_FILE.read_text())
     wanted = {
         (f"{kind}-{flavour}", seed, condition)
@@ -136,7 +137,7 @@ def test_seeds_one_to_three_quiet_and_busy_were_measured_clean() -> None:
     assert {(r["server"], r["seed"], r["condition"]) for r in rows} == wanted
     assert [r for r in rows if not (r["clean"] and r["exit_code"] == 0 and r["not_clean"] == [])] == []
     assert measured["clean"] == measured["runs"] == len(wanted)
-    assert f"{measured['clean']}/{measured['runs']} runs clean" in (ROOT / "README.md").read_text()
+    assert f"{measured['clean']}/{measured['runs']} runs clean" in TESTED_PAGE.read_text()
 
 
 def test_mutation_score_is_measured_for_the_current_zoo() -> None:
@@ -146,7 +147,7 @@ def test_mutation_score_is_measured_for_the_current_zoo() -> None:
     assert measured == {(d["server"], d["name"]) for d in zoo_runner.defects()}
     assert score["caught"] == sum(r["caught"] for r in score["results"])
     assert score["defects"] == len(score["results"])
-    assert f"{score['caught']}/{score['defects']}" in (ROOT / "README.md").read_text()
+    assert f"{score['caught']}/{score['defects']}" in TESTED_PAGE.read_text()
 
 
 def test_a_double_in_integer_notation_echoes_equal() -> None:

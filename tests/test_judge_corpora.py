@@ -1,7 +1,8 @@
 """`corpora.judge_case` on canned answers: accept, reject (any 4xx or the clause's statuses), may.
 
-A broken `reject` on a MUST of REQ-*/AUTH-* is also ERR-1's; a 5xx or a transport
-error is left to ERR-2 (False: nothing judged).
+A broken `reject` on a MUST of REQ-*/AUTH-* is also ERR-1's; a 5xx breaks an `accept` or
+`reject` case (ERR-2 beside it) and is ERR-2's alone under `may`; no answer at all is left
+to ERR-2 (False: nothing judged).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 from billing_kit.conformance import clauses, corpora
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.context import CheckContext
-from billing_kit.conformance.model import Exchange, Finding
+from billing_kit.conformance.model import Finding
 from tests.support.canned import answer, check_context, customer, unanswered
 
 MUST_REQ = next(c.id for c in clauses.CLAUSES if c.level is Level.MUST and c.family == "REQ")
@@ -34,10 +35,27 @@ def evidence(finding: Finding) -> tuple[str, str, str | None, str | None, str | 
 
 
 @pytest.mark.parametrize("expect", ["accept", "reject", "may"])
-@pytest.mark.parametrize("exchange", [answer(500, {}), answer(503, {}), unanswered()], ids=["500", "503", "refused"])
-def test_no_usable_answer_is_not_judged(ctx: CheckContext, expect: str, exchange: Exchange) -> None:
-    assert corpora.judge_case(ctx, case(expect), exchange) is False
+def test_no_answer_at_all_is_not_judged(ctx: CheckContext, expect: str) -> None:
+    assert corpora.judge_case(ctx, case(expect), unanswered()) is False
     assert ctx.findings == []
+
+
+@pytest.mark.parametrize("expect", ["accept", "reject"])
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_5xx_breaks_a_case_whose_outcome_is_fixed(ctx: CheckContext, expect: str, status: int) -> None:
+    exchange = answer(status, {})
+    assert corpora.judge_case(ctx, case(expect), exchange) is True
+    (finding,) = ctx.findings
+    assert finding.clause == MUST_REQ and finding.kind == "violation" and finding.exchange is exchange
+    assert finding.message == f"c-1: the case: answered {status}, a 5xx (ERR-2 beside it)"
+    assert finding.expected == ("201" if expect == "accept" else "a 4xx")
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_5xx_under_a_may_is_err_2_alone(ctx: CheckContext, status: int) -> None:
+    assert corpora.judge_case(ctx, case("may"), answer(status, {})) is True  # answered, not unanswered
+    (note,) = ctx.findings
+    assert note.kind == "note" and note.message == f"c-1: the case: answered {status}, ERR-2's alone"
 
 
 def test_accept_wants_a_2xx(ctx: CheckContext) -> None:

@@ -253,7 +253,8 @@ def test_entries_count_planned_sent_answered_judged() -> None:
     entry.count(exchange_with_status(400), None, "four")
     entry.count(exchange_with_status(400), False, "unjudged")
     entry.count(exchange_with_status(500), True, "judged-anyway")
-    assert (entry.planned, entry.sent, entry.answered, entry.judged) == (7, 5, 2, 2)
+    # a 5xx is an answer (counted answered) but judged only where a check says it judged it
+    assert (entry.planned, entry.sent, entry.answered, entry.judged) == (7, 5, 4, 2)
     assert entry.cases == ["four", "judged-anyway"]
 
 

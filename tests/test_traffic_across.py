@@ -139,3 +139,24 @@ def test_the_session_reports_a_held_409_once_its_fate_is_known(explained: bool, 
     assert session.tally.exchanges == (2 if explained else 1)
     if explained:
         assert verdicts["IDEM-3"].verdict.value == "PASS"
+
+
+def answered_with(status: int, headers: list[tuple[str, str]]) -> Seen:
+    """A valid create answered `status` with a problem body and `headers`."""
+    seen = create(new_id())
+    problem = {"type": "about:blank", "title": "Unavailable", "status": status, "detail": "try later"}
+    out = json.dumps(problem).encode()
+    headers = [("Content-Type", "application/problem+json"), *headers]
+    seen.response = SeenResponse(status, headers, bytearray(out), len(out), 0.01)
+    return seen
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [(503, "1"), (429, "2"), (503, "Wed, 21 Oct 2037 07:28:00 GMT")])
+def test_told_to_wait_breaks_no_clause(status: int, retry_after: str) -> None:
+    # ERR-2's exception: the client was told to retry; the recording shows no answer to judge the create on.
+    assert clauses_found(TrafficJudge(CONTRACT), answered_with(status, [("Retry-After", retry_after)])) == set()
+
+
+@pytest.mark.parametrize("headers", [[], [("Retry-After", "soon")]], ids=["no-retry-after", "unreadable"])
+def test_a_503_without_a_readable_retry_after_breaks_the_create(headers: list[tuple[str, str]]) -> None:
+    assert {"RES-1", "ERR-2"} <= clauses_found(TrafficJudge(CONTRACT), answered_with(503, headers))

@@ -44,6 +44,42 @@ def test_the_wheel_contains_the_spec_byte_for_byte(wheel: Path) -> None:
     }
 
 
+def test_the_wheel_carries_the_contract_and_the_license(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        assert archive.read("billing_kit/conformance/CONTRACT.md") == (ROOT / "CONTRACT.md").read_bytes()
+        (license_file,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+        assert archive.read(license_file) == (ROOT / "LICENSE").read_bytes()
+        metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "License-Expression: MIT" in metadata
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_the_lock_is_within_the_declared_bounds() -> None:
+    """`pip install .` and `make` (requirements.lock) agree: each locked version is allowed, and the
+    newer releases a plain install picked before they were tested are not (bench/dependency_versions.py)."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    from bench.dependency_versions import NEWER
+
+    locked = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            name, version = line.split(";")[0].strip().split("==")
+            locked[name.lower().replace("_", "-")] = version
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for text in declared:
+        requirement = Requirement(text)
+        version = locked[requirement.name.lower().replace("_", "-")]
+        assert requirement.specifier.contains(version), (text, version)
+    bounds = {Requirement(text).name: Requirement(text).specifier for text in declared}
+    for pinned in NEWER:
+        name, version = pinned.split("==")
+        assert not bounds[name].contains(version), f"{name} {version} is allowed but not tested"
+
+
 def install(wheel: Path, venv: Path) -> Path:
     """A fresh venv with the wheel installed offline; its site-packages."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
@@ -106,7 +142,7 @@ OWN_PROJECT = {
 
 
 def test_a_project_with_its_own_conformance_and_handlers_packages_runs_its_pytest(wheel: Path, tmp_path: Path) -> None:
-    """Issue 11, item 1: the kit installs only `billing_kit`, so its pytest plugin never shadows them."""
+    """The kit installs only `billing_kit`, so its pytest plugin never shadows them."""
     venv = tmp_path / "venv"
     install(wheel, venv)
     project = tmp_path / "project"

@@ -106,6 +106,6 @@ test)
 	;;
 esac
 if [ "$missing" -ne 0 ]; then
-	echo "make stopped before the run: install what is listed above, then run it again (README: Prerequisites)." >&2
+	echo "make stopped before the run: install what is listed above, then run it again (docs/guide/how-it-is-tested.md: Prerequisites)." >&2
 fi
 exit "$missing"

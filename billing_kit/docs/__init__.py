@@ -28,7 +28,12 @@ from billing_kit.conformance.errors import CliError, OneLineErrors
     help="A JSON report: write a statement of conformance (its verdict beside every clause and field).",
 )
 @click.option("--name", metavar="NAME", help="The implementation's name in the statement (with --report).")
-def docs_command(out: Path, spec: str | None, report: Path | None, name: str | None) -> None:
+@click.option(
+    "--changes-from",
+    metavar="OLD.yaml",
+    help="An older spec (file or URL): add a Changes section, each change with its clauses and whom it breaks.",
+)
+def docs_command(out: Path, spec: str | None, report: Path | None, name: str | None, changes_from: str | None) -> None:
     """Write the API reference (HTML with inline CSS, and Markdown) from the spec and the clause registry."""
     from billing_kit.conformance.contract import SpecError
     from billing_kit.conformance.spec_source import load_contract
@@ -51,8 +56,16 @@ def docs_command(out: Path, spec: str | None, report: Path | None, name: str | N
             raise CliError(str(exc)) from None
         for warning in statement.warnings:
             click.echo(f"Warning: {warning}", err=True)
+    changes = None
+    if changes_from is not None:
+        from billing_kit.docs.changes import changes_from as diff_from
+
+        try:
+            changes = diff_from(load_contract(changes_from), contract)
+        except SpecError as exc:
+            raise CliError(f"--changes-from: {exc}") from None
     try:
-        written = write_docs(contract, out, statement)
+        written = write_docs(contract, out, statement, changes)
     except SpecError as exc:
         raise CliError(f"{contract.origin}: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

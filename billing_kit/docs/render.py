@@ -10,6 +10,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from billing_kit.conformance.contract import Contract
+from billing_kit.docs.changes import Changes
 from billing_kit.docs.highlight import curl_html, json_html
 from billing_kit.docs.model import Reference, build_reference
 from billing_kit.docs.statement import Statement
@@ -52,25 +53,33 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_html(reference: Reference, statement: Statement | None = None) -> str:
-    return _environment().get_template("reference.html.j2").render(ref=reference, statement=statement)
+def render_html(reference: Reference, statement: Statement | None = None, changes: Changes | None = None) -> str:
+    template = _environment().get_template("reference.html.j2")
+    return template.render(ref=reference, statement=statement, changes=changes)
 
 
-def render_markdown(reference: Reference, statement: Statement | None = None) -> str:
-    text = _environment().get_template("reference.md.j2").render(ref=reference, statement=statement)
+def render_markdown(reference: Reference, statement: Statement | None = None, changes: Changes | None = None) -> str:
+    template = _environment().get_template("reference.md.j2")
+    text = template.render(ref=reference, statement=statement, changes=changes)
     # Optional template blocks leave runs of blank lines; Markdown needs at most one.
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def write_docs(contract: Contract, out: Path, statement: Statement | None = None) -> list[Path]:
+def write_docs(
+    contract: Contract, out: Path, statement: Statement | None = None, changes: Changes | None = None
+) -> list[Path]:
     """Write `index.html` and `reference.md` into `out` (created if missing); return their paths.
 
-    With a statement (`docs --report`), the pages carry the implementation's verdicts.
+    With a statement (`docs --report`), the pages carry the implementation's verdicts; with
+    changes (`docs --changes-from`), a "Changes" section before the clauses.
     """
     reference = build_reference(contract)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    pages = ((HTML_NAME, render_html(reference, statement)), (MARKDOWN_NAME, render_markdown(reference, statement)))
+    pages = (
+        (HTML_NAME, render_html(reference, statement, changes)),
+        (MARKDOWN_NAME, render_markdown(reference, statement, changes)),
+    )
     for name, text in pages:
         path = out / name
         path.write_text(text, encoding="utf-8")

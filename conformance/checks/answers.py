@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from billing_kit.conformance import jsonsafe
 from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.failures import Failure
+from billing_kit.conformance.http import cut_short_of_echo
 from billing_kit.conformance.model import Exchange
 from billing_kit.conformance.reproduce import rerun_command
 
@@ -53,12 +55,20 @@ def created_status(exchange: Exchange) -> Failure | None:
 
 
 def body_object(exchange: Exchange) -> Failure | None:
-    """RES-1: a 2xx body that is not a JSON object, or None."""
+    """RES-1: a 2xx body that is not a JSON object, or None.
+
+    An answer nested past what the suite reads, to a request that could nest as deep, or cut by
+    a cap smaller than an echo of the request, may be a conforming echo: evidence for nothing.
+    To a shallow or small request it is no customer.
+    """
     response = exchange.response
     assert response is not None
     body = response.json
-    if isinstance(body, dict):
+    deep_request = exchange.request.containers > jsonsafe.MAX_DEPTH
+    if isinstance(body, dict) or (deep_request and jsonsafe.past_read_depth(response.json_error)):
         return None
+    if cut_short_of_echo(exchange):
+        return None  # an echo of what was sent may be larger than the suite reads (a 50 MiB body accepted)
     why = response.json_error or f"a JSON {type(body).__name__}"
     return Failure(
         "RES-1",

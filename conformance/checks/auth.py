@@ -7,6 +7,7 @@ from billing_kit.conformance.checks import check
 from billing_kit.conformance.checks.answers import judge_refusal
 from billing_kit.conformance.context import API, LIVE, CheckContext, LiveCapReached, RawAuth, describe
 from billing_kit.conformance.redact import mask_key
+from billing_kit.conformance.rules import exercised
 
 
 def _sample_body(ctx: CheckContext) -> dict[str, str]:
@@ -98,7 +99,9 @@ def refused_keys(ctx: CheckContext) -> None:
         exchange = ctx.send(_sample_body(ctx), auth=header)
         if exchange.error and exchange.error.startswith("not sent"):
             continue
-        if not exchange.ok:
+        if not exercised.answered(exchange):
+            continue  # no answer judges no clause but ERR-2
+        if exercised.server_error(exchange):
             ctx.violation(
                 "AUTH-2", f"{case}: not refused", expected="401", actual=describe(exchange), exchange=exchange
             )
@@ -107,5 +110,10 @@ def refused_keys(ctx: CheckContext) -> None:
     if ctx.config.api_key and not ctx.config.case:
         # A key in the query string is ignored: without a header the request is still unauthenticated.
         exchange = ctx.send(_sample_body(ctx), auth=None, path=f"/customers?api_key={ctx.config.api_key}")
-        if exchange.ok:
-            judge_refusal(ctx, "the key in the query string", exchange, False, None)
+        label = "the key in the query string"
+        if exercised.server_error(exchange):
+            ctx.violation(
+                "AUTH-2", f"{label}: not refused", expected="401", actual=describe(exchange), exchange=exchange
+            )
+        elif exchange.ok:
+            judge_refusal(ctx, label, exchange, False, None)

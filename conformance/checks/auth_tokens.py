@@ -13,6 +13,7 @@ from billing_kit.conformance import corpora
 from billing_kit.conformance.checks import check
 from billing_kit.conformance.checks.answers import judge_refusal
 from billing_kit.conformance.context import CheckContext, describe
+from billing_kit.conformance.rules import exercised
 
 CORPUS = "auth_tokens"
 
@@ -23,9 +24,9 @@ def prototype_tokens(ctx: CheckContext) -> None:
     for case in corpora.load_for_run(CORPUS, ctx):
         exchange = corpora.send_case(ctx, case)
         label = f"{case.id}: {case.description}"
-        if exchange.response is None:
+        if not exercised.answered(exchange):
             continue  # no answer is no evidence about the token (ERR-2 judges the dropped request)
-        if exchange.response.status >= 500:
+        if exercised.server_error(exchange):
             # A 5xx here is the lookup crashing on the token: a refusal that did not happen.
             ctx.violation(
                 "AUTH-2", f"{label}: not refused", expected="401", actual=describe(exchange), exchange=exchange

@@ -15,9 +15,11 @@ from typing import Any
 from billing_kit.conformance import corpora, strategies
 from billing_kit.conformance.checks import check
 from billing_kit.conformance.checks.streaming import padded_create, send_big
-from billing_kit.conformance.context import CheckContext
+from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.corpora import Case
+from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.rules import exercised, sizes
 
 ECHOED = ("email", "name", "external_id", "metadata")
 HOSTILE_BODY_BYTES = 50 << 20  # ERR-2: "a 50 MiB body included"
@@ -89,6 +91,54 @@ def depth_cases(ctx: CheckContext) -> list[tuple[Case, Exchange | None]]:
     return out
 
 
+ESCALATING_DEPTHS = (1_000, 3_000, 10_000, 30_000, 100_000)  # then as deep as the body limit allows
+
+
+def escalating_depths(ctx: CheckContext, clause: str) -> list[Case]:
+    """Well-formed nesting far past the limit, as real stacks break (a recursive parser, walker or
+    serializer overflows at thousands of levels, not at limit + 1): 1,000 to 100,000 and as deep as
+    the x-limits body size allows, in `metadata` and from the top level, objects and arrays.
+
+    Cases of `clause` (ERR-2: any 4xx is fine, and ERR-2 judges every exchange), built as raw
+    bytes: no recursive encoder of ours is in the way either.
+    """
+    limit = ctx.contract.body_bytes_limit
+    email = f"nesting-{ctx.nonce}@example.com"
+    out: list[Case] = []
+    for where in ("metadata", "top"):
+        for array in (False, True):
+            opener, closer = ("[", "]") if array else ('{"d":', "}")
+            if where == "metadata":
+                head, tail = f'{{"email": "{email}", "metadata": {{"deep": ', "}}"
+            else:
+                head, tail = "" if array else '{"d":', "" if array else "}"
+            per_level = len(opener) + len(closer)
+            deepest = (limit - len(head) - len(tail) - 1) // per_level
+            for depth in (*ESCALATING_DEPTHS, deepest):
+                if depth > deepest:
+                    continue
+                kind = "arrays" if array else "objects"
+                place = "in metadata" if where == "metadata" else "from the top"
+                raw = (
+                    {"text": head},
+                    {"repeat": opener, "times": depth},
+                    {"text": "1"},
+                    {"repeat": closer, "times": depth},
+                    {"text": tail},
+                )
+                out.append(
+                    Case(
+                        id=f"nesting-{where}-{kind}-{depth}",
+                        clause=clause,
+                        description=f"{depth:,} nested {kind} {place}",
+                        expect="may",
+                        raw=raw,
+                        tag=False,
+                    )
+                )
+    return out
+
+
 def size_cases(ctx: CheckContext, clause: str, size: int) -> list[tuple[Case, Exchange | None]]:
     """A valid create of `size` bytes, announced and chunked, sent as a stream."""
     out: list[tuple[Case, Exchange | None]] = []
@@ -117,6 +167,33 @@ def raw_bodies(ctx: CheckContext) -> None:
     run_cases(ctx, cases)
 
 
+@check("RES-1", order=31)
+def large_valid_create(ctx: CheckContext) -> None:
+    """A valid create of half the x-limits body size (padding in metadata): a body within the limit is
+    never 413 (a metadata cap's 400 is REQ-META-2's MAY); a 5xx breaks it beside ERR-2."""
+    limit = ctx.contract.body_bytes_limit
+    size = limit // 2
+    case = f"valid-create-{size}-bytes"
+    exchange = send_big(ctx, padded_create(f"large-{ctx.nonce}@example.com", ctx.run_tag, size, False))
+    ctx.probe(sizes.CLAUSE, exchange, case=case, judged=exercised.usable(exchange) or exercised.server_error(exchange))
+    response = exchange.response
+    if response is None or exercised.told_to_wait(exchange):
+        return  # no answer to judge: ERR-2's
+    if exercised.server_error(exchange):
+        broken = f"answered {response.status}, {exercised.BESIDE_ERR_2}"
+        ctx.report(
+            Failure(sizes.CLAUSE, f"{case}: {broken}", expected="201", actual=describe(exchange), exchange=exchange)
+        )
+        return
+    found = sizes.refused_within_limit(response.status, size, limit)
+    if found is not None:
+        ctx.report(
+            Failure(
+                found.clause, found.title, expected=found.expected, actual=found.actual, exchange=exchange, case=case
+            )
+        )
+
+
 @check("REQ-TEXT-1", order=30, corpora=("text",))
 def nul_and_surrogates(ctx: CheckContext) -> None:
     """U+0000 is stored exactly or rejected; lone surrogate escapes are rejected."""
@@ -127,7 +204,9 @@ def nul_and_surrogates(ctx: CheckContext) -> None:
 def hostile_inputs(ctx: CheckContext) -> None:
     """Hostile inputs (5,000 digits, 100,000-deep nesting, odd headers, a 50 MiB body): never a 5xx or a hang."""
     cases: list[tuple[Case, Exchange | None]] = [(case, None) for case in corpora.load("hostile")]
-    cases += size_cases(ctx, "ERR-2", HOSTILE_BODY_BYTES)
+    clause = "ERR-2"
+    cases += size_cases(ctx, clause, HOSTILE_BODY_BYTES)
+    cases += [(case, None) for case in escalating_depths(ctx, clause)]
     for case, given in cases:
         if given is None and corpora.wanted(ctx, case):
             corpora.send_case(ctx, case)  # no_server_errors judges every exchange of the run

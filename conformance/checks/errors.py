@@ -6,11 +6,13 @@ from billing_kit.conformance import corpora
 from billing_kit.conformance.checks import check
 from billing_kit.conformance.checks.answers import method_refused
 from billing_kit.conformance.context import API, CheckContext
-from billing_kit.conformance.http import retry_after_seconds
+from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.ledger import unsendable
 from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.rules import exercised
 
 EVIDENCE_KEPT = 3
+CLAUSE = "ERR-2"
 
 
 def _server_error(exchange: Exchange) -> str | None:
@@ -19,12 +21,17 @@ def _server_error(exchange: Exchange) -> str | None:
         if exchange.error and exchange.error.startswith("not sent: the HTTP client"):
             return None
         return exchange.error or "no answer"
-    status = exchange.response.status
-    if status in (429, 503) and retry_after_seconds(exchange.response.header("retry-after")) is not None:
-        return None  # waited out where the budget allowed; never a failure
-    if status >= 500:
-        return f"HTTP {status}"
+    if exercised.server_error(exchange):  # a 503/429 with Retry-After was waited out: never a failure
+        return f"HTTP {exchange.response.status}"
     return None
+
+
+def server_error_failure(exchange: Exchange) -> Failure | None:
+    """ERR-2 broken by this one answer (a 5xx not told to wait), or None."""
+    if not exercised.server_error(exchange):
+        return None
+    why = f"HTTP {exchange.status}"
+    return Failure(CLAUSE, why, expected="a 2xx or 4xx answer within the timeout", actual=why, exchange=exchange)
 
 
 @check("ERR-2", order=99, needs=(), always=True)
@@ -36,11 +43,11 @@ def no_server_errors(ctx: CheckContext) -> None:
         ctx.send({"email": f"err2-{ctx.nonce}@example.com"}, auth=auth)
         ctx.send(raw=b'{"email": ', auth=auth)
     log = [exchange for exchange in ctx.log if not unsendable(exchange)]
-    ctx.evidence("ERR-2", len(log), required=1, case="every request of the run")
+    ctx.evidence(CLAUSE, len(log), required=1, case="every request of the run")
     bad = [(exchange, why) for exchange in log if (why := _server_error(exchange))]
     for exchange, why in bad[:EVIDENCE_KEPT]:
         ctx.violation(
-            "ERR-2",
+            CLAUSE,
             f"{why} ({len(bad)} of {len(log)} requests)" if len(bad) > 1 else why,
             expected="a 2xx or 4xx answer within the timeout",
             actual=why,

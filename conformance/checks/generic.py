@@ -27,6 +27,7 @@ from billing_kit.conformance.checks.generic_schemathesis import run_checks
 from billing_kit.conformance.checks.generic_send import KeyMinter, generic_judge_key, send
 from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.rules import exercised
 
 __all__ = ["GENERIC_CLAUSES", "GenericRun", "Planned", "generic_judge_key", "plan", "schemathesis_phases"]
 
@@ -100,7 +101,8 @@ class GenericRun(AnswerJudge):
         self.schemathesis_failures = self.run_checks(item, exchange) if exchange.ok else []
         found = self.judge(item, exchange, expectation, value)
         for clause in sorted(clauses_of(item, expectation) & set(GENERIC_CLAUSES)):
-            self.ctx.probe(clause, exchange, case="generic phase")
+            judged = exercised.judged_on(exchange, clause, self.judged_5xx)
+            self.ctx.probe(clause, exchange, case="generic phase", judged=judged)
         names = {name for name, _ in self.schemathesis_failures} - {"not_a_server_error"}
         for name in names:
             self.tally.flagged[name] = self.tally.flagged.get(name, 0) + 1

@@ -19,10 +19,11 @@ from billing_kit.conformance.checks.generic_schemathesis import schema_findings
 from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.rules import accepted, exercised
 
 # A refused valid request, by the field its problem points at.
 POINTER_CLAUSES = {"email": "REQ-EMAIL-2", "name": "REQ-LEN-1", "external_id": "REQ-LEN-1", "metadata": "REQ-META-1"}
-MUST_ACCEPT_CLAUSES = frozenset({"RES-1", "RES-ID-1", "RES-ENV-1", "RES-TIME-1", "RES-ORG-1", "RES-ECHO-1", "AUTH-1"})
+MUST_ACCEPT_CLAUSES = accepted.ONE_ANSWER
 
 
 class Sent(Protocol):
@@ -60,6 +61,7 @@ class AnswerJudge:
         self.ctx = ctx
         self.collected: dict[tuple[str, str], Collected] = {}
         self.schemathesis_failures: list[tuple[str, Any]] = []  # of the answer being judged
+        self.judged_5xx: set[str] = set()  # the clauses the last answer, a 5xx, was judged on
 
     def fail(
         self,
@@ -98,10 +100,13 @@ class AnswerJudge:
 
     def judge(self, item: Sent, exchange: Exchange, expectation: Expectation, sent: Any) -> bool:
         """Report what the contract says of this answer; True when something was found."""
-        if not exchange.ok:
-            return False  # ERR-2, judged once over the whole run
+        self.judged_5xx = set()
+        if not exercised.answered(exchange) or exercised.told_to_wait(exchange):
+            return False  # ERR-2's, judged once over the whole run (told to wait: its exception)
         response = exchange.response
         assert response is not None
+        if exercised.server_error(exchange):
+            return self.judge_5xx(item, exchange, expectation)
         if item.method != "POST":
             return self.judge_method(item, exchange)
         status = response.status
@@ -137,6 +142,32 @@ class AnswerJudge:
             return True
         return self.judge_created(exchange, expectation, sent)
 
+    def judge_5xx(self, item: Sent, exchange: Exchange, expectation: Expectation) -> bool:
+        """A 5xx breaks every clause whose outcome the request fixes (ERR-2 beside it); `judged_5xx` names them."""
+        status = exchange.status
+        if item.method != "POST":
+            failures = [("ERR-4", "a method other than POST", "405")]
+        elif expectation.breaks:
+            failures = [
+                (b.clause, b.label, " or ".join(map(str, b.statuses)) if b.statuses else "a 4xx")
+                for b in expectation.breaks
+            ]
+        elif expectation.must_accept:
+            failures = [("RES-1", "a valid create", "201")]
+            failures += [("REQ-TEXT-1", f"{name} with U+0000", "201") for name in expectation.nul_fields]
+        else:
+            return False  # a MAY zone: ERR-2 alone
+        for clause, label, expected in failures:
+            self.fail(
+                clause,
+                f"{label}: answered {status}, {exercised.BESIDE_ERR_2}",
+                exchange,
+                expected=expected,
+                actual=describe(exchange),
+            )
+            self.judged_5xx.add(clause)
+        return True
+
     def judge_method(self, item: Sent, exchange: Exchange) -> bool:
         failure = method_refused(exchange, item.method)
         if failure is not None:
@@ -155,6 +186,8 @@ class AnswerJudge:
         if not_object is not None:
             self.finding(not_object)
             return True
+        if not isinstance(response.json, dict):
+            return found  # deeper than the suite reads: nothing to judge the body on
         body = response.json
         for name in expectation.nul_fields:
             # Only the strings decide: numbers past I-JSON may come back rounded (RES-ECHO-1's MAY).

@@ -10,11 +10,18 @@ from billing_kit.conformance.checks import check
 from billing_kit.conformance.context import API, CheckContext, RawAuth, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.redact import MASK_MARK
 
 PROBLEM_TYPE = "application/problem+json"
 EVIDENCE_KEPT = 3
 LONG_VALUE = 200  # a submitted string at least this long must not come back whole in an error
-STACK_TRACE_MARKERS = (b"Traceback (most recent call last)", b'File "/', b"\n    at ", b"Exception in thread")
+STACK_TRACE_MARKERS = (
+    b"Traceback (most recent call last)",
+    b'File "/',
+    b"\n    at ",
+    b"<br> &nbsp; &nbsp;at ",  # a Node.js stack trace in an HTML page (Express's default error handler)
+    b"Exception in thread",
+)
 
 
 def must_breaking_requests(ctx: CheckContext) -> list[tuple[str, dict[str, Any], Any]]:
@@ -42,7 +49,8 @@ def _odd_headers(exchange: Exchange) -> bool:
     headers = exchange.request.headers
     if sum(len(k) + len(v) + 4 for k, v in headers) > 8192:
         return True
-    return any(not v.isascii() or not v.isprintable() for _, v in headers)
+    # A secret the suite sent is recorded masked (`sk_test_…1234`): the mark is the suite's, not the wire's.
+    return any(not v.replace(MASK_MARK, "").isascii() or not v.isprintable() for _, v in headers)
 
 
 def _long_strings(value: Any) -> Iterator[str]:

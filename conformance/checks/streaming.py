@@ -22,7 +22,7 @@ import h11
 from billing_kit.conformance import jsonsafe
 from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.contract import CUSTOMERS_PATH
-from billing_kit.conformance.http import REQUEST_EXCERPT, RESPONSE_CAP
+from billing_kit.conformance.http import REQUEST_EXCERPT, cut_note, echo_cap
 from billing_kit.conformance.model import Exchange, RecordedRequest, RecordedResponse
 
 CHUNK = 64 << 10
@@ -185,6 +185,7 @@ def _read_answer(
     response_headers: list[tuple[str, str]] = []
     data = bytearray()
     truncated = False
+    cap = echo_cap(request.body_size)  # a conforming echo of a large accepted body is read whole
     while True:
         event = conn.next_event()
         if event is h11.NEED_DATA:
@@ -213,8 +214,8 @@ def _read_answer(
             response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers]
         elif isinstance(event, h11.Data):
             data += event.data
-            if len(data) > RESPONSE_CAP:
-                data, truncated = data[:RESPONSE_CAP], True
+            if len(data) > cap:
+                data, truncated = data[:cap], True
                 break
         elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
             break
@@ -232,5 +233,5 @@ def _read_answer(
     if data and not truncated:
         recorded.json, recorded.json_error = jsonsafe.loads(recorded.body)
     else:
-        recorded.json_error = "empty body" if not data else f"response larger than {RESPONSE_CAP} bytes"
+        recorded.json_error = "empty body" if not data else cut_note(cap)
     return Exchange(request, recorded)

@@ -253,12 +253,33 @@ def judge_case(ctx: CheckContext, case: Case, exchange: Exchange) -> bool:
     """Report on the case's clause; False when there was no usable answer to judge."""
     from billing_kit.conformance.context import describe
     from billing_kit.conformance.failures import Failure
+    from billing_kit.conformance.rules import exercised
 
-    if not exchange.ok:
-        return False  # judged once, by ERR-2 over the whole run, not again on the case's clause
+    if not exercised.judged(exchange, case.expect):
+        return False  # no answer at all: ERR-2's alone, judged over the whole run
     response = exchange.response
     assert response is not None
     label = f"{case.id}: {case.description}"
+    if exercised.server_error(exchange) and not exercised.fixes_outcome(case.expect):
+        ctx.note(
+            case.clause,
+            f"{label}: answered {response.status}, {exercised.ERR_2_ALONE}",
+            exchange=exchange,
+            case=case.id,
+        )
+        return True
+    if exercised.broken_by_5xx(exchange, case.expect):
+        ctx.report(
+            Failure(
+                case.clause,
+                f"{label}: answered {response.status}, {exercised.BESIDE_ERR_2}",
+                expected="201" if case.expect == "accept" else statuses_of(case),
+                actual=describe(exchange),
+                exchange=exchange,
+                case=case.id,
+            )
+        )
+        return True
     if case.expect == "may":
         outcome = "accepted" if exchange.succeeded else "rejected"
         ctx.note(case.clause, f"{label}: {outcome} ({describe(exchange)})", exchange=exchange, case=case.id)
@@ -276,7 +297,7 @@ def judge_case(ctx: CheckContext, case: Case, exchange: Exchange) -> bool:
                 )
             )
         return True
-    statuses = " or ".join(map(str, case.status)) if case.status else "a 4xx"
+    statuses = statuses_of(case)
     if exchange.succeeded:
         ctx.report_not_rejected(
             Failure(
@@ -302,6 +323,10 @@ def judge_case(ctx: CheckContext, case: Case, exchange: Exchange) -> bool:
     return True
 
 
+def statuses_of(case: Case) -> str:
+    return " or ".join(map(str, case.status)) if case.status else "a 4xx"
+
+
 def wanted(ctx: CheckContext, case: Case, clauses: tuple[str, ...] | None = None) -> bool:
     """Whether to run the case: its clause is one of `clauses` (default: the current check's) and selected."""
     current = clauses or (ctx.current.clauses if ctx.current else ())
@@ -315,7 +340,7 @@ def run_cases(
     cases: Iterable[tuple[Case, Exchange | None]],
     *,
     clauses: tuple[str, ...] | None = None,
-    then: Callable[[CheckContext, Case, Exchange], None] | None = None,
+    then: Callable[[CheckContext, Case, Exchange], object] | None = None,
     what: str = "of its cases",
 ) -> None:
     """Judge each wanted (case, exchange), sending the case first when no exchange is given.
@@ -329,11 +354,11 @@ def run_cases(
             continue
         exchange = given if given is not None else send_case(ctx, case)
         answered.setdefault(case.clause, 0)
-        judged = judge_case(ctx, case, exchange)  # False on a 5xx or no answer: ERR-2's business
+        judged = judge_case(ctx, case, exchange)  # False on no answer or a 5xx under a MAY: ERR-2's business
         ctx.probe(case.clause, exchange, case=case.id, judged=judged)
         if judged:
             answered[case.clause] += 1
-            if then is not None:
+            if then is not None and exchange.ok:
                 then(ctx, case, exchange)
     for clause, count in answered.items():
         if count == 0:

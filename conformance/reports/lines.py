@@ -72,7 +72,11 @@ def detail_lines(verdict: ClauseVerdict, json_path: Path | None = None) -> list[
         lines.extend(notes[:NOTES_LISTED])
         if len(notes) > NOTES_LISTED:
             lines.append(more_hint(len(notes) - NOTES_LISTED, json_path))
-    elif verdict.verdict is Verdict.SKIP and verdict.coverage.note and verdict.note:
+    elif (
+        verdict.verdict is Verdict.SKIP
+        and verdict.coverage.note
+        and verdict.note not in (None, "", verdict.coverage.note)
+    ):
         lines.append(verdict.coverage.note)
     return lines
 

@@ -28,7 +28,7 @@ from billing_kit.conformance.checks import (
     problems,
     response,
 )
-from billing_kit.conformance.checks.generic_judge import AuthKind, Expectation
+from billing_kit.conformance.checks.generic_judge import BIG_NUMBER_MAY, AuthKind, Expectation
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.contract import Contract
@@ -37,7 +37,7 @@ from billing_kit.conformance.http import Client
 from billing_kit.conformance.model import Exchange, Finding
 from billing_kit.conformance.redact import Redactor
 
-__all__ = ["CONFLICT_STATUSES", "AuthKind", "Expectation", "TrafficContext"]
+__all__ = ["BIG_NUMBER_MAY", "CONFLICT_STATUSES", "AuthKind", "Expectation", "TrafficContext"]
 
 # IDEM-2: the statuses a conflicting retry may get.
 CONFLICT_STATUSES: tuple[int, ...] = idempotency.CONFLICT_STATUSES
@@ -81,16 +81,18 @@ def expectation(
     )
 
 
-def judge_answer(ctx: TrafficContext, method: str, exchange: Exchange, found: Expectation, sent: Any) -> None:
+def judge_answer(ctx: TrafficContext, method: str, exchange: Exchange, found: Expectation, sent: Any) -> set[str]:
+    """Judge the answer as `check` does; the clauses a 5xx answer was judged on (empty otherwise)."""
     run = generic.GenericRun(ctx)
     run.judge(cast(generic.Planned, _Method(method)), exchange, found, sent)
     run.flush()
+    return set(run.judged_5xx)
 
 
 def created_failures(
-    ctx: TrafficContext, exchange: Exchange, sent: dict[str, Any], key_env: str | None
+    ctx: TrafficContext, exchange: Exchange, sent: dict[str, Any], key_env: str | None, *, numbers_free: bool = False
 ) -> Iterator[Failure]:
-    return response.judge_created(ctx, exchange, sent, key_env)
+    return response.judge_created(ctx, exchange, sent, key_env, numbers_free=numbers_free)
 
 
 def problem_failures(exchange: Exchange) -> Iterator[Failure]:

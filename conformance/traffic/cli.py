@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from billing_kit.conformance.errors import CliError, OneLineErrors
+from billing_kit.conformance.errors import CliError, OneLineErrors, check_output_paths
 
 QUEUE_SIZE = 2_000  # finished exchanges waiting for the judge; past this they are counted, not judged
 DRAIN_SECONDS = 10.0
@@ -47,12 +47,18 @@ def _report_options(func: Any) -> Any:
     return func
 
 
+def _check_outputs(opts: dict[str, Any]) -> None:
+    """Every file the command will write, checked before it listens or reads anything."""
+    named = {"--report-json": opts["report_json"], "--junit": opts["junit"], "--html": opts["html"]}
+    check_output_paths(named | {"--capture": opts.get("capture")})
+
+
 def _finish(session: Any, reports: dict[str, Path | None], out: IO[str]) -> int:
     from billing_kit.conformance.reports import terminal
     from billing_kit.conformance.traffic.session import write_reports
 
     result = session.result()
-    terminal.render(result, out, out.isatty())
+    terminal.render(result, out, out.isatty(), traffic=True)
     for party, rows in result.options["parties"].items():
         listed = ", ".join(f"{clause} {row['verdict']} ({row['violations']})" for clause, row in rows.items())
         click.echo(f"To fix in the {party}: {listed or 'nothing'}", file=out)
@@ -95,6 +101,7 @@ def proxy(**opts: Any) -> None:
     upstream = urlsplit(opts["upstream"])
     if upstream.scheme != "http" or not upstream.hostname:
         raise CliError(f"--upstream must be an http:// URL, not {opts['upstream']!r}")
+    _check_outputs(opts)
     contract = _contract(opts["spec"])
     origin = f"http://{upstream.hostname}:{upstream.port or 80}"
     if opts["capture"] is not None:
@@ -180,6 +187,7 @@ def judge(**opts: Any) -> None:
     from billing_kit.conformance.traffic import capture, har
     from billing_kit.conformance.traffic.session import Session
 
+    _check_outputs(opts)
     contract = _contract(opts["spec"])
     path: Path = opts["file"]
     try:
@@ -193,6 +201,11 @@ def judge(**opts: Any) -> None:
             whole = json.loads(text)
         except ValueError:
             whole = None  # not one JSON document: a capture, one exchange per line
+        if isinstance(whole, dict) and "verdicts" in whole and "schema_version" in whole:
+            raise CliError(
+                f"{path} is a billing-kit report (JSON), not recorded traffic: judge takes a HAR file "
+                "or a `proxy --capture` file (read a report with `billing-kit compare` or `replay`)"
+            )
         if isinstance(whole, dict) and "log" in whole:
             for seen in har.read(whole):
                 session.take(seen)

@@ -73,7 +73,10 @@ def to_exchange(seen: Seen, origin: str, key_ref: str | None) -> Exchange:
         if seen.body_size or seen.header("content-length") or seen.header("transfer-encoding")
         else None
     )
-    request = RecordedRequest(seen.method, origin + seen.target, list(seen.headers), body, seen.body_size, key_ref)
+    nesting_bound = jsonsafe.containers(seen.body)
+    request = RecordedRequest(
+        seen.method, origin + seen.target, list(seen.headers), body, seen.body_size, key_ref, nesting_bound
+    )
     if seen.response is None:
         return Exchange(request, None, error=seen.error or "no answer")
     raw = bytes(seen.response.body)

@@ -13,7 +13,8 @@ from typing import IO
 
 from billing_kit.conformance.contract import Contract
 from billing_kit.conformance.model import RunResult
-from billing_kit.conformance.traffic import capture
+from billing_kit.conformance.reproduce import curl_command
+from billing_kit.conformance.traffic import capture, masked
 from billing_kit.conformance.traffic.judge import Judged, TrafficJudge, pseudonym
 from billing_kit.conformance.traffic.record import Seen
 from billing_kit.conformance.traffic.verdicts import Tally, live_line
@@ -39,6 +40,7 @@ class Session:
         self.out = out
         self.capture_to = capture_to
         self.internal_errors: list[str] = []
+        self._stand_ins = 0
 
     def secrets(self, seen: Seen) -> dict[str, str]:
         """Every key this exchange carries -> the stand-in a capture keeps."""
@@ -53,15 +55,40 @@ class Session:
     def take(self, seen: Seen) -> None:
         if self.capture_to is not None:
             capture.write(self.capture_to, seen, self.secrets(seen))
+        hidden = masked.masked_headers(seen)
+        if hidden and not self.tally.masked and self.out is not None:
+            self.out.write(masked.headline(hidden) + "\n")
         try:
-            judged = self.judge.judge(seen)
+            judged = self.judge.judge(self._unmasked(seen) if hidden else seen)
         except Exception as exc:  # a judging bug must not stop the traffic
             if len(self.internal_errors) < 10:
                 self.internal_errors.append(f"judging {seen.method} {seen.path}: {type(exc).__name__}: {exc}")
             return
+        if hidden:
+            judged = self._without_masked(judged, hidden, seen)
         self._tally(judged)
         for late in self.judge.take_released():
             self._tally(late, held=True)
+
+    def _unmasked(self, seen: Seen) -> Seen:
+        """A masked key becomes a key never seen before, so the rest of the exchange is judged as any new key's."""
+        self._stand_ins += 1
+        prefix = next(iter(self.contract.key_prefixes))
+        return masked.stand_in(seen, f"{prefix}masked{self._stand_ins:012d}")
+
+    def _without_masked(self, judged: Judged, hidden: set[str], seen: Seen) -> Judged:
+        """Drop what depends on a masked header; findings keep the recorded (masked) headers as evidence."""
+        unknown = masked.unknown_clauses(seen, hidden)
+        self.tally.masked.update(hidden)
+        self.tally.masked_clauses.update(unknown)
+        findings = [f for f in judged.findings if f.clause not in unknown]
+        for finding in findings:
+            if finding.exchange is not None:
+                request = finding.exchange.request
+                request.headers = masked.as_recorded(request.headers, seen)
+                if finding.reproduce:
+                    finding.reproduce = curl_command(request)
+        return Judged(findings, judged.clauses - unknown)
 
     def _tally(self, judged: Judged, *, held: bool = False) -> None:
         self.tally.add(judged, held=held)

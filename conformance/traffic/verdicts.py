@@ -21,6 +21,7 @@ from billing_kit.conformance import clauses
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.contract import Contract
 from billing_kit.conformance.model import ClauseVerdict, Coverage, Finding, RunResult, Verdict
+from billing_kit.conformance.traffic import masked
 from billing_kit.conformance.traffic.judge import CLIENT, SERVER, Judged
 
 EVIDENCE_KEPT = 5  # findings kept per clause and party
@@ -49,6 +50,8 @@ class Tally:
     kept: dict[tuple[str, str], list[Finding]] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
     dropped: int = 0  # exchanges the judge could not keep up with
+    masked: Counter[str] = field(default_factory=Counter)  # header a recorder masked -> exchanges
+    masked_clauses: Counter[str] = field(default_factory=Counter)  # clause -> exchanges it could not be judged on
 
     def add(self, judged: Judged, *, held: bool = False) -> None:
         """`held`: a judgment made earlier and released now (its exchange was counted then)."""
@@ -88,9 +91,14 @@ class Tally:
             elif judged:
                 verdict = Verdict.INFO if clause.level is Level.MAY else Verdict.PASS
                 note = f"{judged} exchanges judged"
+            elif self.masked_clauses[clause.id]:
+                verdict = Verdict.SKIP
+                note = masked.skip_note(self.masked)
             else:
                 verdict = Verdict.SKIP
                 note = "the traffic never exercised this clause"
+            if judged and self.masked_clauses[clause.id]:
+                note += f"; {self.masked_clauses[clause.id]} more not judged (masked by the recorder)"
             coverage = Coverage(sent=judged, answered=judged, judged=judged, note=note)
             out.append(
                 ClauseVerdict(
@@ -120,6 +128,9 @@ class Tally:
             "dropped_by_judge": self.dropped,
             "parties": self.parties(),
         }
+        if self.masked:
+            options["masked"] = dict(self.masked)
+            options["masked_note"] = masked.headline(set(self.masked))
         return RunResult(
             verdicts=verdicts,
             seed=0,

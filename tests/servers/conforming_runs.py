@@ -1,4 +1,4 @@
-"""Every conforming server, every seed, quiet and with the CPU busy: the runs the README quotes.
+"""Every conforming server, every seed, quiet and with the CPU busy: the runs the guide quotes.
 
     python -m tests.servers.conforming_runs [--write]
 

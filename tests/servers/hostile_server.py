@@ -1,6 +1,10 @@
 """A server that misbehaves on purpose, one way per `--mode`: the suite must never be its victim.
 
-    python tests/servers/hostile_server.py --mode MODE --port PORT
+    python tests/servers/hostile_server.py --mode MODE --port PORT [--first-ok]
+
+`--first-ok`: the first request is answered as `ok` does (the suite's preflight
+create), so a run gets past the door and meets the mode on every later request;
+without it a mode that is not the API from the first answer is stopped there.
 
 Raw sockets and threads, no framework: each mode is a few lines that do
 exactly one hostile thing. Prints `ready` once it listens.
@@ -139,7 +143,7 @@ def early_close(conn: socket.socket) -> None:
     conn.sendall(answer("400 Bad Request", b'{"title": "Bad"}', (("Connection", "close"),)))
 
 
-def serve(conn: socket.socket, mode: str, bomb: bytes) -> None:
+def serve(conn: socket.socket, mode: str, bomb: bytes, first_ok: bool = False) -> None:
     if mode == "early-close":
         early_close(conn)
         return
@@ -153,7 +157,7 @@ def serve(conn: socket.socket, mode: str, bomb: bytes) -> None:
             number = next(_served)
         target = head.split(b"\r\n")[0].split(b" ")[1].decode("latin-1") if b" " in head else "/"
         auth = (header(head, b"authorization") or b"").decode("latin-1")
-        if mode == "ok":
+        if mode == "ok" or (first_ok and number == 1):
             conn.sendall(answer("201 Created", customer()))
         elif mode == "drip-headers":
             conn.sendall(b"HTTP/1.1 201 Created\r\n")
@@ -201,9 +205,9 @@ def serve(conn: socket.socket, mode: str, bomb: bytes) -> None:
             raise SystemExit(f"unknown mode {mode}")
 
 
-def handle(conn: socket.socket, mode: str, bomb: bytes) -> None:
+def handle(conn: socket.socket, mode: str, bomb: bytes, first_ok: bool) -> None:
     with conn, contextlib.suppress(OSError):
-        serve(conn, mode, bomb)
+        serve(conn, mode, bomb, first_ok)
 
 
 def gzip_bomb(gib: int = 1) -> bytes:
@@ -217,6 +221,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--first-ok", action="store_true", help="answer the first request as `ok` does")
     args = parser.parse_args()
     bomb = gzip_bomb() if args.mode == "gzip-bomb" else b""
     listener = socket.socket()
@@ -226,7 +231,7 @@ def main() -> None:
     print("ready", flush=True)
     while True:
         conn, _ = listener.accept()
-        threading.Thread(target=handle, args=(conn, args.mode, bomb), daemon=True).start()
+        threading.Thread(target=handle, args=(conn, args.mode, bomb, args.first_ok), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import zoo_answers
 from zoo_auth import Authenticator
 from zoo_body import READ_CHUNK, BodyReader
 from zoo_rules import LENIENT, STRICT, Reject, Rules, decode_body, dumps, parse_json, validate
@@ -145,6 +146,11 @@ class ZooHandler(Authenticator, BodyReader, BaseHTTPRequestHandler):
                     self.send_bytes(503, b"Service Unavailable", "text/plain", method=method)
                     return
                 time.sleep(0.05)  # the slow backend the protection is for
+            if zoo_answers.refuses_method(app, method):
+                page = zoo_answers.error_page(501, f"Unsupported method ({method!r})")
+                self.close_connection = True
+                self.send_bytes(501, page, "text/html;charset=utf-8", method=method)
+                return
             self.handle_request(method)
         finally:
             with app.in_flight_lock:
@@ -243,7 +249,12 @@ class ZooHandler(Authenticator, BodyReader, BaseHTTPRequestHandler):
 
     # -- the answer -----------------------------------------------------------
     def answer(self, answer: Answer) -> None:
-        self.send_bytes(answer.status, dumps(answer.body).encode("utf-8"), self.json_type(answer.status))
+        text = dumps(answer.body)
+        failed = zoo_answers.rendered(text)
+        if failed is not None:  # the row is stored; the renderer raised
+            self.send_bytes(*failed)
+            return
+        self.send_bytes(answer.status, text.encode("utf-8"), self.json_type(answer.status))
         app = self.server.app
         if app.die_after and answer.status < 300:
             with app.in_flight_lock:

@@ -4,7 +4,7 @@
 
 With `--write` it runs every defect of defects.json and writes the measured
 mutation score (defects whose expected clause got the expected verdict, over
-all defects) to mutation_score.json, which the README quotes.
+all defects) to mutation_score.json, which the guide quotes (docs/guide/how-it-is-tested.md).
 """
 
 from __future__ import annotations

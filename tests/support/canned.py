@@ -68,12 +68,14 @@ def answer(
     idem: str | None = None,
     media: str = "application/json",
     method: str = "POST",
+    headers: dict[str, str] | None = None,
 ) -> Exchange:
-    """An exchange whose response carries `body` (already parsed) as `media`."""
-    headers = [("Idempotency-Key", idem)] if idem else []
+    """An exchange whose response carries `body` (already parsed) as `media`, and `headers`."""
+    sent = [("Idempotency-Key", idem)] if idem else []
     raw = json.dumps(body).encode()
-    request = RecordedRequest(method, URL, headers, b"{}", 2, key_ref)
-    response = RecordedResponse(status, [("Content-Type", media)], raw, False, 0.01, json=body)
+    request = RecordedRequest(method, URL, sent, b"{}", 2, key_ref)
+    answered = [("Content-Type", media), *(headers or {}).items()]
+    response = RecordedResponse(status, answered, raw, False, 0.01, json=body)
     return Exchange(request, response)
 
 
