@@ -226,3 +226,76 @@ def test_hanging_client_is_cut_by_the_upstream_not_the_proxy(tmp_path: Path) -> 
     assert direct == proxied == "HTTP/1.1 408 Request Timeout"
     assert "Traceback" not in run.output
     assert run.party("server") == {}
+
+
+@contextmanager
+def header_limit_upstream(limit: int) -> Iterator[int]:
+    """Node.js's way with an over-long head: 431 once `limit` bytes of it are in, then close a moment later."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(10)
+            head = b""
+            try:
+                while len(head) < limit and b"\r\n\r\n" not in head:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    head += chunk
+                conn.sendall(
+                    b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+                stop.wait(0.5)  # the close comes after the client has sent the rest of its head
+            except OSError:
+                return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            thread = threading.Thread(target=answer, args=(conn,), daemon=True)
+            thread.start()
+            threads.append(thread)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        server.join(5)
+        for thread in threads:
+            thread.join(5)
+        listener.close()
+
+
+def test_an_answer_before_the_head_is_in_is_passed_on_alone_and_blames_no_one(tmp_path: Path) -> None:
+    """The upstream answers 431 mid-head; the rest of the head reaches the proxy before the upstream's close.
+
+    The client must get the 431 and nothing after it, and the upstream is not blamed for
+    "no answer" to a request it did answer.
+    """
+    first = b"POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Padding: " + b"a" * 4000
+    rest = b"a" * 4000 + b"\r\nContent-Length: 2\r\n\r\n{}"
+    with (
+        header_limit_upstream(len(first)) as port,
+        proxy_in_front(f"http://127.0.0.1:{port}", tmp_path) as run,
+        socket.create_connection(("127.0.0.1", run.port), timeout=15) as sock,
+    ):
+        sock.sendall(first)
+        answer = sock.recv(65536)
+        sock.sendall(rest)
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert answer.count(b"HTTP/1.1 ") == 1, answer[:400]
+    assert "Traceback" not in run.output
+    assert run.party("server") == {}, run.report

@@ -130,6 +130,11 @@ class Connection:
         seen = self.pending[0] if self.pending else None
         self.answering = seen
         if seen is None:
+            if not self.requests.idle:
+                # An answer before the request's head was in (Node.js's 431 to an over-long
+                # head): that request is never seen whole, so it is neither judged nor owed
+                # an answer here, and the requests after it on this connection are not followed.
+                self.requests.lose()
             return None
         seen.response = SeenResponse(status, headers, elapsed=self.loop.time() - seen.started)
         if seen.method.upper() == "HEAD" or status in (204, 304):
