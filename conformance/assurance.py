@@ -101,7 +101,11 @@ class Assurance:
 
     def document(self) -> dict[str, object]:
         """The JSON report's `coverage.assurance`."""
-        out: dict[str, object] = {"generated": self.generated, "rate_ruled_out": self.rate_ruled_out}
+        out: dict[str, object] = {
+            "generated": self.generated,
+            "rate_ruled_out": self.rate_ruled_out,
+            "summary": self.summary(),
+        }
         if self.failing:
             low, high = interval(self.failing, self.generated)
             out |= {"failing": self.failing, "observed_rate": self.observed_rate, "interval": [low, high]}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from billing_kit.conformance.assurance import Assurance
 from billing_kit.conformance.clauses import Level
 
 FindingKind = Literal["violation", "note", "inconclusive"]
@@ -161,6 +162,8 @@ class Coverage:
     required  judged probes the clause's checks need before a PASS can stand
     cases     names of what was judged (corpus ids, properties, generic phases)
     deep      cases judged on the clause by a deep run's rounds (--duration), beside the above
+    generated of `judged`, cases drawn by the generators (checks registered `generated=True`)
+    failing   of the generated and deep cases, those that broke the clause (its violations' count)
     """
 
     planned: int = 0
@@ -171,6 +174,13 @@ class Coverage:
     cases: list[str] = field(default_factory=list)
     note: str = ""
     deep: int = 0
+    generated: int = 0
+    failing: int = 0
+
+    def assurance(self) -> Assurance | None:
+        """What the generated cases rule out (None: judged on fixed, listed cases only)."""
+        cases = self.generated + self.deep
+        return Assurance(cases, min(self.failing, cases)) if cases else None
 
 
 @dataclass

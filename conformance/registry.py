@@ -51,6 +51,9 @@ class CheckSpec:
     confirm: Confirm = "request"
     # The corpora (conformance/corpora/NAME.json) whose cases it sends: `--case ID` runs their owner.
     corpora: tuple[str, ...] = ()
+    # Its cases are drawn by generators (Hypothesis properties, Schemathesis phases): what it
+    # judged counts towards the detection power stated beside a verdict (conformance.assurance).
+    generated: bool = False
 
 
 REGISTRY: dict[str, CheckSpec] = {}
@@ -64,6 +67,7 @@ def check(
     minimum: int | None = None,
     confirm: Confirm = "request",
     corpora: tuple[str, ...] = (),
+    generated: bool = False,
 ) -> Callable[[CheckFunc], CheckFunc]:
     if not clause_ids:
         raise ValueError("a check names at least one clause")
@@ -77,7 +81,7 @@ def check(
             raise ValueError(f"check {name} registered twice")
         summary = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else func.__name__
         REGISTRY[name] = CheckSpec(
-            name, tuple(clause_ids), func, order, needs, summary, always, minimum, confirm, corpora
+            name, tuple(clause_ids), func, order, needs, summary, always, minimum, confirm, corpora, generated
         )
         return func
 

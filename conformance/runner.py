@@ -80,6 +80,9 @@ def fold(
                 if entry.judged < required:
                     blockers.append(f"{spec.name}: {entry.judged} of {required} required answers judged")
         coverage = coverage_of(entries)
+        generators = {s.name for s in mine if s.generated}
+        coverage.generated = sum(outcome.ledger.get(name, clause.id).judged for name in generators)
+        coverage.failing = sum(1 for f in violations if f.check in generators)
         note = ""
         if violations:
             verdict = VIOLATION_VERDICT[clause.level]

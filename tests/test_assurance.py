@@ -12,7 +12,7 @@ from billing_kit.conformance.assurance import Assurance, cases_for, interval, on
 def test_no_generated_case_rules_out_nothing() -> None:
     assert rate_ruled_out(0) is None
     assert Assurance(0).summary() == ""
-    assert Assurance(0).document() == {"generated": 0, "rate_ruled_out": None}
+    assert Assurance(0).document() == {"generated": 0, "rate_ruled_out": None, "summary": ""}
 
 
 def test_one_case_rules_out_only_a_defect_on_almost_every_input() -> None:

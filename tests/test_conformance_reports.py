@@ -17,7 +17,7 @@ import pytest
 from markupsafe import escape
 
 from billing_kit.conformance import clauses
-from billing_kit.conformance.model import Coverage, Finding, Verdict
+from billing_kit.conformance.model import Coverage, Finding, RunResult, Verdict
 from billing_kit.conformance.reports import (
     SCHEMA_VERSION,
     json_report,
@@ -169,6 +169,7 @@ def test_json_report_validates_and_carries_the_ledger_and_confirmations() -> Non
     assert length["coverage"] == {
         "planned": 48, "sent": 48, "answered": 48, "judged": 48, "required": 1,
         "cases": [f"name: ascii x{n}" for n in (255, 256, 257)] * 16, "note": "", "deep": 0, "summary": "48/48 judged",
+        "generated": 0, "listed": 48, "assurance": None,
     }  # fmt: skip
     assert length["reproduced"] == {
         "reproduced": 2, "confirmations": 2, "label": "reproduced 2/2", "unconfirmed": None
@@ -187,6 +188,48 @@ def test_json_report_validates_and_carries_the_ledger_and_confirmations() -> Non
     assert [a["response"] and a["response"]["status"] for a in attempts] == [None, 431, 431]
     assert by_id["RES-1"]["coverage"]["summary"] == "2/14 judged (12 unanswered, needs 14)"
     assert by_id["AUTH-1"]["reproduced"] is None and by_id["AUTH-1"]["flaky"] is False
+
+
+def assured_run() -> RunResult:
+    """Canned ledgers: a clause on listed cases only, on 1 generated case, on 3,000, and a FAIL on 48."""
+    failing = Finding("REQ-LEN-1", "violation", "257 code points accepted", unconfirmed="--confirm 0")
+    return samples.run_result(
+        [
+            samples.verdict("AUTH-2", Verdict.PASS, **samples.ledger(12)),
+            samples.verdict("REQ-UNKNOWN-1", Verdict.PASS, **samples.ledger(5), generated=1),
+            samples.verdict("RES-1", Verdict.PASS, **samples.ledger(3000), generated=1000, deep=2000),
+            samples.verdict("REQ-LEN-1", Verdict.FAIL, [failing], **samples.ledger(48), generated=48, failing=1),
+        ]
+    )
+
+
+def test_every_report_states_what_the_generated_cases_rule_out() -> None:
+    result = assured_run()
+    document = json.loads(json_report.render(result))
+    jsonschema.Draft202012Validator(json_report.load_schema()).validate(document)
+    by_id = {v["clause"]: v["coverage"] for v in document["verdicts"]}
+    assert by_id["AUTH-2"]["assurance"] is None and by_id["AUTH-2"]["listed"] == 12
+    assert by_id["REQ-UNKNOWN-1"]["assurance"] == {
+        "generated": 1, "rate_ruled_out": pytest.approx(0.95), "summary": "rules out 95%"
+    }  # fmt: skip
+    assert by_id["RES-1"]["assurance"] == {
+        "generated": 3000, "rate_ruled_out": pytest.approx(1 - 0.05 ** (1 / 3000)), "summary": "rules out 1 in 1,000"
+    }  # fmt: skip
+    failed = by_id["REQ-LEN-1"]["assurance"]
+    assert failed["rate_ruled_out"] is None and failed["failing"] == 1
+    assert failed["observed_rate"] == pytest.approx(1 / 48) and failed["interval"][0] < 1 / 48 < failed["interval"][1]
+    text = plain(result)
+    line = {clause: next(row for row in text.splitlines() if f" {clause} " in row) for clause in by_id}
+    assert line["AUTH-2"].rstrip().endswith("12/12 judged")
+    assert line["REQ-UNKNOWN-1"].rstrip().endswith("5/5 judged · rules out 95%")
+    assert line["RES-1"].rstrip().endswith("3000/3000 judged + 2,000 deep · rules out 1 in 1,000")
+    assert "broke 1 of 48 generated (95 %: between 1 in 271 and 1 in 9)" in line["REQ-LEN-1"]
+    xml = junit.render(result).decode()
+    assert 'name="assurance" value="rules out 1 in 1,000"' in xml
+    assert 'name="rate_ruled_out" value="0.000998079"' in xml
+    page = html_report.render(result)
+    assert "· rules out 1 in 1,000</span>" in page and "· rules out 95%</span>" in page
+    assert "broke 1 of 48 generated" in page
 
 
 def test_a_violation_not_tried_again_says_why_in_every_report() -> None:

@@ -49,6 +49,7 @@ LAYERS: dict[str, int | str] = {
     "conformance.errors": CONTRACT,
     "conformance.config": CONTRACT,
     "conformance.model": CONTRACT,
+    "conformance.assurance": CONTRACT,
     # the diff of two contracts reads only the contract and the clause registry
     "conformance.specdiff": CONTRACT,
     "conformance.specdiff.model": CONTRACT,

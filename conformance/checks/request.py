@@ -21,7 +21,7 @@ def email_corpus(ctx: CheckContext) -> None:
     corpora.run_corpus(ctx, "emails")
 
 
-@check("REQ-EMAIL-2", order=25)
+@check("REQ-EMAIL-2", order=25, generated=True)
 def generated_valid_emails(ctx: CheckContext) -> None:
     """Every generated plain address (REQ-EMAIL-2 class) is accepted."""
 
@@ -39,7 +39,7 @@ def generated_valid_emails(ctx: CheckContext) -> None:
     ctx.for_all(strategies.valid_emails(), test)
 
 
-@check("REQ-EMAIL-3", order=25)
+@check("REQ-EMAIL-3", order=25, generated=True)
 def generated_invalid_emails(ctx: CheckContext) -> None:
     """Every generated broken address (empty, no @, two @, whitespace, empty label) is rejected."""
 

@@ -218,7 +218,7 @@ def full_create(ctx: CheckContext) -> None:
     _report_all(ctx, ctx.require_answer(ctx.send(sent)), sent)
 
 
-@check(*RES_CLAUSES, order=40)
+@check(*RES_CLAUSES, order=40, generated=True)
 def generated_creates(ctx: CheckContext) -> None:
     """Random valid bodies (any Unicode, padding, metadata of every type to depth 3): each 201 is judged."""
     key_env = _key_env(ctx)

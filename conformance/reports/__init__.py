@@ -25,7 +25,9 @@ from billing_kit.conformance.reports.names import case_name, readable_message
 # finding; every violation up to VIOLATIONS_KEPT (was 5); stopped, internal_errors and flaky per run.
 # 1.2: every FAIL/WARN verdict carries `reproduced`; one not tried again has `reproduced: null` and says why
 # (`unconfirmed`, also per finding).
-SCHEMA_VERSION = "1.2"
+# 1.3: `coverage.assurance` (what the generated cases rule out, or a FAIL's observed rate; null for a
+# verdict on listed cases only) and `coverage.generated` / `coverage.listed`.
+SCHEMA_VERSION = "1.3"
 FINDINGS_KEPT = 5  # shown in the HTML report per clause; the JSON report keeps VIOLATIONS_KEPT
 VIOLATIONS_KEPT = 100
 NOTES_KEPT = 40
@@ -99,6 +101,14 @@ def ledger(coverage: Coverage) -> str:
         gaps.append(f"needs {coverage.required}")
     deep = f" + {coverage.deep:,} deep" if coverage.deep else ""
     return f"{coverage.judged}/{total} judged{deep}" + (f" ({', '.join(gaps)})" if gaps else "")
+
+
+def assurance_text(verdict: ClauseVerdict) -> str:
+    """`rules out 1 in 16` (a PASS on generated cases), a FAIL's observed rate; "" for listed cases or a SKIP."""
+    assurance = verdict.coverage.assurance()
+    if assurance is None or verdict.verdict is Verdict.SKIP:
+        return ""
+    return assurance.summary()
 
 
 def confirmed(finding: Finding) -> bool:
@@ -225,6 +235,9 @@ def coverage_document(coverage: Coverage) -> dict[str, Any]:
         "cases": list(coverage.cases),
         "note": coverage.note,
         "deep": coverage.deep,
+        "generated": coverage.generated,
+        "listed": max(coverage.judged - coverage.generated, 0),
+        "assurance": assurance.document() if (assurance := coverage.assurance()) else None,
         "summary": ledger(coverage),
     }
 

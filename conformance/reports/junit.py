@@ -46,6 +46,11 @@ def _properties(case: ET.Element, verdict: ClauseVerdict) -> None:
     if summary:
         rows += [("ledger", summary)]
         rows += [(name, str(getattr(coverage, name))) for name in ("planned", "sent", "answered", "judged", "required")]
+    assurance = coverage.assurance()
+    if assurance is not None and verdict.verdict is not Verdict.SKIP:
+        rows += [("generated", str(assurance.generated)), ("assurance", assurance.summary())]
+        if assurance.rate_ruled_out is not None:
+            rows += [("rate_ruled_out", f"{assurance.rate_ruled_out:.6g}")]
     confirmed = confirmation_of(verdict)
     if confirmed is not None:
         tried = bool(confirmed.confirmations)

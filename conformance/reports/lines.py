@@ -11,6 +11,7 @@ from pathlib import Path
 from billing_kit.conformance.model import ClauseVerdict, RunResult, Verdict
 from billing_kit.conformance.reports import (
     answer_beside,
+    assurance_text,
     confirmation_label,
     confirmation_of,
     first_reproduction,
@@ -26,7 +27,7 @@ NOTES_LISTED = 3
 
 def status_text(verdict: ClauseVerdict) -> str:
     """What stands after the title on the clause's line: the ledger, the confirmation, a SKIP's reason."""
-    parts = [ledger(verdict.coverage)]
+    parts = [ledger(verdict.coverage), assurance_text(verdict)]
     first = confirmation_of(verdict)
     if first is not None and verdict.verdict is not Verdict.PASS:
         parts.append(confirmation_label(first))
