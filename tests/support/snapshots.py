@@ -27,6 +27,12 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     # Counts that vary with the machine and the run (2 or more: a count of 1 keeps its plural visible).
     (re.compile(r"(?<![\w.-])(?:[2-9]|\d{2,})(?= (?:requests?|customers?|exchanges?|connections|finding))"), "<N>"),
     (re.compile(r"\b\d+/\d+ judged"), "<N>/<N> judged"),
+    # What generated cases rule out follows their count (the wording stays).
+    (re.compile(r"rules out (?:1 in [\d,]+|\d+%)"), "rules out <RATE>"),
+    (
+        re.compile(r"broke (\d+) of [\d,]+ generated \(95 %: between \S+(?: in [\d,]+)? and \S+(?: in [\d,]+)?\)"),
+        r"broke \1 of <N> generated (95 %: between <RATE> and <RATE>)",
+    ),
     (re.compile(r"\+\d+ more"), "+<N> more"),
     (re.compile(r"(?<![\w.-])\d{4,}(?![\w.])"), "<N>"),
     (re.compile(r"[ \t]+$", re.M), ""),
