@@ -2,7 +2,9 @@
 
 The reports are real: `check --only REQ-EMAIL-1,REQ-META-1` against a zoo server
 with the email-optional defect (REQ-EMAIL-1 FAIL, REQ-META-1 PASS) and against a
-conforming one. The browser fixture and page helpers are the docs tests' own.
+conforming one, and the proxy's report on traffic to the reference server with one
+bad client request (test_traffic_badge's). The browser fixture and page helpers are
+the docs tests' own.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from billing_kit.badge import badge_command
 from billing_kit.docs import docs_command
 from billing_kit.docs.render import HTML_NAME, MARKDOWN_NAME
 from tests.servers import zoo_runner
+from tests.support.reference import ReferenceServer
 from tests.test_docs_browser import browser, console_errors, open_logged, requested_urls, save_screenshots
+from tests.test_traffic_badge import BROKEN, judged_musts, make_traffic_report
 
 pytestmark = pytest.mark.browser
 __all__ = ["browser"]  # the docs tests' fixture, used here by name
@@ -38,9 +42,13 @@ def make_report(directory: Path, defect: str | None) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+def reports(tmp_path_factory: pytest.TempPathFactory, reference_server: ReferenceServer) -> Iterator[dict[str, Path]]:
     directory = tmp_path_factory.mktemp("statement")
-    yield {"defect": make_report(directory, "email-optional"), "conforming": make_report(directory, None)}
+    yield {
+        "defect": make_report(directory, "email-optional"),
+        "conforming": make_report(directory, None),
+        "traffic": make_traffic_report(reference_server, directory / "traffic"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -109,31 +117,81 @@ def test_statement_header_and_a_verdict_beside_every_clause_and_field(
     assert "`FAIL` **MUST** [REQ-EMAIL-1]" in markdown
 
 
+def badge_in_chromium(browser: Any, reports: dict[str, Path], tmp_path: Path, which: str) -> tuple[str, dict[str, Any]]:
+    """(the command's line, what Chromium shows per part: text, fill, and whether the text fits its part)."""
+    svg = tmp_path / f"{which}.svg"
+    result = CliRunner().invoke(badge_command, [str(reports[which]), "-o", str(svg)])
+    assert result.exit_code == 0, result.output
+    open_logged(browser, svg.as_uri())
+    shown = js(
+        browser,
+        "const svg = document.documentElement; const rects = [...svg.querySelectorAll('g[clip-path] rect')];"
+        " const parts = {};"
+        " for (const text of svg.querySelectorAll('text')) {"
+        "   const name = text.className.baseVal;"
+        "   const rect = name === 'label' ? rects[0] : svg.querySelector('rect.' + name);"
+        "   const box = text.getBBox(); const x = rect.x.baseVal.value; const w = rect.width.baseVal.value;"
+        "   parts[name] = {text: text.textContent, fill: getComputedStyle(rect).fill,"
+        "     fits: x <= box.x && box.x + box.width <= x + w}; }"
+        " return {tag: svg.tagName, parts: parts,"
+        " width: svg.getBoundingClientRect().width, height: svg.getBoundingClientRect().height}",
+    )
+    assert shown["tag"] == "svg" and shown["height"] == 20 and shown["width"] > 0
+    # Each text fits inside its part, as laid out by a real font.
+    assert all(part["fits"] for part in shown["parts"].values()), shown
+    assert console_errors(browser) == []
+    return result.output.strip(), shown["parts"]
+
+
 @pytest.mark.parametrize(
     ("which", "message", "colour"), [("defect", "1/2 MUST", RED), ("conforming", "2/2 MUST", GREEN)]
 )
 def test_badge_renders(
     browser: Any, reports: dict[str, Path], tmp_path: Path, which: str, message: str, colour: str
 ) -> None:
-    svg = tmp_path / f"{which}.svg"
-    result = CliRunner().invoke(badge_command, [str(reports[which]), "-o", str(svg)])
-    assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"{svg}: conformance | {message}"
-    open_logged(browser, svg.as_uri())
-    shown = js(
-        browser,
-        "const svg = document.documentElement; const rect = svg.querySelector('rect.message');"
-        " const text = svg.querySelector('text.message'); const label = svg.querySelector('text.label');"
-        " const box = text.getBBox(); const lbox = label.getBBox();"
-        " return {tag: svg.tagName, label: label.textContent, message: text.textContent,"
-        " fill: getComputedStyle(rect).fill, rectX: rect.x.baseVal.value, rectW: rect.width.baseVal.value,"
-        " textX: box.x, textW: box.width, labelX: lbox.x, labelW: lbox.width,"
-        " width: svg.getBoundingClientRect().width, height: svg.getBoundingClientRect().height}",
+    line, parts = badge_in_chromium(browser, reports, tmp_path, which)
+    assert line == f"{tmp_path / which}.svg: conformance | {message}"
+    assert set(parts) == {"label", "message"}
+    assert (parts["label"]["text"], parts["message"]["text"], parts["message"]["fill"]) == (
+        "conformance",
+        message,
+        colour,
     )
-    assert shown["tag"] == "svg" and shown["label"] == "conformance" and shown["message"] == message
-    assert shown["fill"] == colour
-    assert shown["height"] == 20 and shown["width"] > 0
-    # The text fits inside its half, as laid out by a real font.
-    assert shown["rectX"] <= shown["textX"] and shown["textX"] + shown["textW"] <= shown["rectX"] + shown["rectW"]
-    assert shown["labelX"] >= 0 and shown["labelX"] + shown["labelW"] <= shown["rectX"]
+
+
+def test_traffic_badge_renders_the_clients_findings_apart(
+    browser: Any, reports: dict[str, Path], tmp_path: Path
+) -> None:
+    judged = len(judged_musts(json.loads(reports["traffic"].read_text())))
+    line, parts = badge_in_chromium(browser, reports, tmp_path, "traffic")
+    assert line.endswith(f": traffic | {judged}/{judged} MUST | client: 1 FAIL")
+    assert {name: part["text"] for name, part in parts.items()} == {
+        "label": "traffic",
+        "message": f"{judged}/{judged} MUST",
+        "client": "client: 1 FAIL",
+    }
+    assert parts["message"]["fill"] == GREEN and parts["client"]["fill"] not in (RED, GREEN)
+
+
+def test_traffic_statement_shows_the_clients_findings_apart(
+    browser: Any, reports: dict[str, Path], tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    result = CliRunner().invoke(docs_command, ["--out", str(tmp_path), "--report", str(reports["traffic"])])
+    assert result.exit_code == 0, result.output
+    open_logged(browser, (tmp_path / HTML_NAME).as_uri())
+    section = browser.find_element(By.CSS_SELECTOR, "#statement-client")
+    assert section.is_displayed() and "not the server's to fix" in section.text
+    finding = section.find_element(By.CSS_SELECTOR, f".client-finding[data-clause='{BROKEN}'] .verdict")
+    assert finding.text == "FAIL" and finding.is_displayed()
+    beside = js(
+        browser,
+        f"return [...document.querySelectorAll('li.clause[data-clause=\"{BROKEN}\"] .verdict')]"
+        ".map(v => v.dataset.verdict)",
+    )
+    assert beside and set(beside) == {"PASS"}  # the server refused the bad request: its own verdict
+    summary = browser.find_element(By.CSS_SELECTOR, ".statement-summary").text
+    assert "MUST clauses the traffic exercised pass" in summary and " 0 FAIL" in summary
     assert console_errors(browser) == []
+    save_screenshots(browser, "statement-traffic")

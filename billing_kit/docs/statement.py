@@ -5,6 +5,11 @@
 seed, date, counts) and a verdict beside every clause and every field (a
 field's verdict is the worst of its clauses'). Only the report's `verdicts`
 (clause, verdict), `spec.sha256`, `tool`, `seed` and `started_at` are read.
+
+A report of real traffic (`proxy`, `judge`: one with `options.parties`) shows the
+server's own verdicts beside the clauses (a clause only the client broke is the
+server's PASS when its answers were judged on it), counts MUST clauses of those the
+traffic exercised, and lists the client's findings in a section of their own.
 """
 
 from __future__ import annotations
@@ -13,9 +18,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from billing_kit.conformance.report_reader import PartyFinding, client_findings, parties_of, server_verdicts
+
 # Worst first: a field shows the worst verdict of its clauses.
 SEVERITY = {"FAIL": 5, "WARN": 4, "SKIP": 3, "NOT RUN": 2, "INFO": 1, "PASS": 0}
 NOT_RUN = "NOT RUN"
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """What a traffic report adds: how it was judged and what the client sent wrong."""
+
+    mode: str  # "proxy" or "judge": the command that judged it
+    exchanges: int
+    client_findings: tuple[PartyFinding, ...]
 
 
 @dataclass(frozen=True)
@@ -29,6 +45,7 @@ class Statement:
     verdicts: dict[str, str]
     counts: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    traffic: Traffic | None = None
 
     def verdict(self, clause_id: str) -> str:
         return self.verdicts.get(clause_id, NOT_RUN)
@@ -40,19 +57,39 @@ class Statement:
 
     @property
     def must_line(self) -> str:
-        return f"{self.counts.get('must_passed', 0)}/{self.counts.get('must', 0)} MUST clauses pass"
+        passed, musts = self.counts.get("must_passed", 0), self.counts.get("must", 0)
+        if self.traffic is None:
+            return f"{passed}/{musts} MUST clauses pass"
+        judged = self.counts.get("must_judged", 0)
+        return (
+            f"{passed}/{judged} MUST clauses the traffic exercised pass on the server's answers "
+            f"({musts - judged} MUST clauses never exercised)"
+        )
 
 
 def statement_of(report: dict[str, Any], name: str | None, contract_sha256: str) -> Statement:
+    """Raises ReportError when a traffic report's parties cannot be read."""
     spec = report.get("spec") if isinstance(report.get("spec"), dict) else {}
     tool = report.get("tool") if isinstance(report.get("tool"), dict) else {}
     target = report.get("target") if isinstance(report.get("target"), dict) else {}
+    options = report.get("options") if isinstance(report.get("options"), dict) else {}
     assert isinstance(spec, dict) and isinstance(tool, dict) and isinstance(target, dict)
-    verdicts = {str(v["clause"]): str(v.get("verdict", "SKIP")) for v in report["verdicts"]}
-    musts = [v for v in report["verdicts"] if v.get("level") == "MUST"]
+    assert isinstance(options, dict)
+    rows = server_verdicts(report)
+    verdicts = {str(v["clause"]): str(v.get("verdict", "SKIP")) for v in rows}
+    musts = [v for v in rows if v.get("level") == "MUST"]
     counts = {k: sum(1 for v in verdicts.values() if v == k) for k in ("PASS", "FAIL", "WARN", "INFO", "SKIP")}
     counts["must"] = len(musts)
     counts["must_passed"] = sum(1 for v in musts if v.get("verdict") == "PASS")
+    traffic = None
+    if parties_of(report) is not None:
+        counts["must_judged"] = sum(1 for v in musts if v.get("verdict") != "SKIP")
+        exchanges = options.get("exchanges")
+        traffic = Traffic(
+            mode=str(options.get("mode", "proxy")),
+            exchanges=exchanges if isinstance(exchanges, int) else 0,
+            client_findings=tuple(client_findings(report)),
+        )
     sha = str(spec.get("sha256", ""))
     warnings = []
     if sha and sha != contract_sha256:
@@ -71,4 +108,5 @@ def statement_of(report: dict[str, Any], name: str | None, contract_sha256: str)
         verdicts=verdicts,
         counts=counts,
         warnings=tuple(warnings),
+        traffic=traffic,
     )
