@@ -4,7 +4,10 @@
 
 With `--write` it runs every defect of defects.json and writes the measured
 mutation score (defects whose expected clause got the expected verdict, over
-all defects) to mutation_score.json, which the guide quotes (docs/guide/how-it-is-tested.md).
+all defects) to mutation_score.json, which the guide quotes (docs/guide/how-it-is-tested.md),
+and the defect classes the kit is proven to catch, each with its clause and the checks
+whose violations caught it, to conformance/proven.json, which ships with the kit and is
+listed beside each PASS (conformance/proven.py).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from tests.support.procs import BILLING_KIT, free_port, run_server
 HERE = Path(__file__).resolve().parent
 DEFECTS_FILE = HERE / "defects.json"
 SCORE_FILE = HERE / "mutation_score.json"
+PROVEN_FILE = HERE.parents[1] / "conformance" / "proven.json"
 ZOO_PY = HERE / "zoo.py"
 ZOO_MJS = HERE / "zoo.mjs"
 ZOO_CONTRACT = HERE / "zoo_contract.py"
@@ -70,6 +74,14 @@ class CheckRun:
             if entry["clause"] == clause:
                 return str(entry["verdict"])
         return "ABSENT"
+
+    def catching_checks(self, clause: str) -> list[str]:
+        """The checks whose violations gave the clause its verdict."""
+        for entry in self.report.get("verdicts", []):
+            if entry["clause"] == clause:
+                found = {str(e.get("check") or "") for e in entry.get("evidence", []) if e.get("kind") == "violation"}
+                return sorted(found - {""})
+        return []
 
     def verdicts(self, kind: str) -> list[str]:
         return [str(v["clause"]) for v in self.report.get("verdicts", []) if v["verdict"] == kind]
@@ -185,6 +197,7 @@ def measure(server: str | None = None) -> dict[str, Any]:
         rows.append({
             "server": defect["server"], "name": defect["name"], "clause": defect["clause"],
             "expected": defect["verdict"], "got": got, "caught": got == defect["verdict"],
+            "checks": run.catching_checks(defect["clause"]),
         })  # fmt: skip
         print(
             f"{defect['server']:6} {defect['name']:28} {defect['clause']:13} {defect['verdict']:4} -> {got}", flush=True
@@ -209,6 +222,33 @@ def main() -> None:
     print(f"mutation score: {score['caught']}/{score['defects']} = {score['score']:.1%} in {score['seconds']} s")
     if args.write:
         SCORE_FILE.write_text(json.dumps(score, indent=1, ensure_ascii=False) + "\n")
+        if args.only_server is None:
+            PROVEN_FILE.write_text(json.dumps(proven_table(score), indent=1, ensure_ascii=False) + "\n")
+
+
+def proven_table(score: dict[str, Any]) -> dict[str, Any]:
+    """The caught defects as the kit ships them: name, clause, what it does, the checks that caught it."""
+    described = {(d["server"], d["name"]): d for d in defects()}
+    rows = [
+        {
+            "name": row["name"],
+            "server": row["server"],
+            "clause": row["clause"],
+            "verdict": row["got"],
+            "description": described[(row["server"], row["name"])]["description"],
+            "checks": row["checks"],
+        }
+        for row in score["results"]
+        if row["caught"] and row["checks"]
+    ]
+    return {
+        "description": (
+            "Defect classes the suite is proven to catch: each was planted in a zoo server (tests/servers/), "
+            "checked on its clause, and caught by the checks named. Written by "
+            "`python -m tests.servers.zoo_runner --write`."
+        ),
+        "defects": rows,
+    }
 
 
 if __name__ == "__main__":
