@@ -90,6 +90,19 @@ class Contract:
             node = target
         return node
 
+    def dereference(self, node: Any, seen: tuple[str, ...] = ()) -> Any:
+        """`node` with every local `$ref` inside it replaced by its target (a named schema used twice is copied)."""
+        if isinstance(node, list):
+            return [self.dereference(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            ref = str(node["$ref"])
+            if ref in seen:
+                raise SpecError(f"{ref} refers to itself: the kit needs schemas without cycles")
+            return self.dereference(self.resolve(node), (*seen, ref))
+        return {key: self.dereference(value, seen) for key, value in node.items()}
+
     @cached_property
     def operation(self) -> dict[str, Any]:
         try:
@@ -101,12 +114,12 @@ class Contract:
     @cached_property
     def request_schema(self) -> dict[str, Any]:
         body = self.resolve(self.operation["requestBody"])
-        return dict(self.resolve(body["content"]["application/json"]["schema"]))
+        return dict(self.dereference(body["content"]["application/json"]["schema"]))
 
     @cached_property
     def response_schema(self) -> dict[str, Any]:
         created = self.resolve(self.operation["responses"]["201"])
-        return dict(self.resolve(created["content"]["application/json"]["schema"]))
+        return dict(self.dereference(created["content"]["application/json"]["schema"]))
 
     def request_property(self, name: str) -> dict[str, Any]:
         return dict(self.resolve(self.request_schema["properties"][name]))

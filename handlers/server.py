@@ -11,8 +11,11 @@ every byte, so a client sending one byte a second holds a connection for ever. H
   discarded, the idle connection gets uvicorn's keep-alive timeout (uvicorn itself
   cancels that timer when the rest of the body arrives and never re-arms it);
 - a request line and headers larger than `header_bytes` (x-limits; 16 KiB, as h11's
-  and Node's default) get a plain `400` and the connection is closed (httptools
-  buffers a header of any size: 80 MB in 10 s cost 140 MB of memory before this cap).
+  and Node's default) get a `400` and the connection is closed (httptools
+  buffers a header of any size: 80 MB in 10 s cost 140 MB of memory before this cap);
+- every `400` this layer writes (the header cap, and the HTTP that httptools cannot
+  parse) is a problem document, as the app's are (ERR-3), instead of uvicorn's plain
+  text: clients generated from the spec parse every 400 as a `Problem`.
 """
 
 from __future__ import annotations
@@ -20,16 +23,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from billing_kit.handlers.problems import PROBLEM_TYPE, Problem
 from billing_kit.handlers.spec import contract
 
 TIMEOUT_RESPONSE = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-HEADERS_TOO_LARGE = "Request header fields too large"
 
 
 class _HeadersTooLarge(Exception):
-    """Raised from a parser callback: httptools stops, uvicorn answers its plain 400."""
+    """Raised from a parser callback: httptools stops, and `send_400_response` answers."""
 
 
 class DeadlineHttpToolsProtocol(HttpToolsProtocol):
@@ -76,11 +79,20 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
             self._header_bytes += len(data)
             if self._header_bytes > self._header_bytes_limit:
                 self._headers_too_large = True
-                self.send_400_response(HEADERS_TOO_LARGE)
+                self.send_400_response("")
 
     def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to what httptools refused, as a problem document; the connection is closed."""
         self._disarm()
-        super().send_400_response(HEADERS_TOO_LARGE if self._headers_too_large else msg)
+        if self._headers_too_large:
+            msg = f"The request line and headers are larger than {self._header_bytes_limit} bytes"
+        body = Problem(400, msg).body()
+        head = [STATUS_LINE[400]]
+        for name, value in self.server_state.default_headers:
+            head.extend([name, b": ", value, b"\r\n"])
+        head.append(b"content-type: %s\r\ncontent-length: %d\r\n" % (PROBLEM_TYPE.encode(), len(body)))
+        self.transport.write(b"".join([*head, b"connection: close\r\n\r\n", body]))
+        self.transport.close()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

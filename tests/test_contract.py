@@ -39,7 +39,7 @@ def test_the_bundled_environments_come_from_the_key_prefixes() -> None:
 
 def test_renamed_environments_follow_the_spec(tmp_path: Path) -> None:
     def rename(spec: dict[str, Any]) -> None:
-        spec["components"]["schemas"]["Customer"]["properties"]["environment"]["enum"] = ["prod", "test"]
+        spec["components"]["schemas"]["Environment"]["enum"] = ["prod", "test"]
         bearer(spec)["x-key-prefixes"] = {"rk_prod_": "prod", "rk_test_": "test"}
         bearer(spec)["x-sandbox-environment"] = "test"
 

@@ -1,7 +1,7 @@
 """The reference server against the hostile corpus (tests/hostile/cases.json), over raw sockets.
 
-Every case gets the reference's documented answer: a problem+json 4xx from the app, or
-the HTTP layer's plain-text 400 for bytes refused before the app sees them (ERR-3), or
+Every case gets the reference's documented answer: a problem+json 4xx from the app or,
+for bytes refused before the app sees them, from the HTTP layer (handlers/server.py), or
 a 201 for the few controls that must pass. After each case the server still creates.
 The 100 MiB cases also sample the server's resident memory (VmRSS of its process tree).
 """

@@ -224,16 +224,19 @@ def test_unknown_fields_allowed_breaks_implementations(tmp_path: Path) -> None:
 
 # -- the answers ---------------------------------------------------------------
 def test_environment_gaining_a_value_breaks_clients(tmp_path: Path) -> None:
-    environments = response_schema(original())["properties"]["environment"]["enum"]
+    spec = original()
+    environments = follow(spec, response_schema(spec)["properties"]["environment"])["enum"]
     new_value = "staging"
     assert new_value not in environments
 
     def add_staging(spec: Spec) -> None:
-        response_schema(spec)["properties"]["environment"]["enum"].append(new_value)
+        follow(spec, response_schema(spec)["properties"]["environment"])["enum"].append(new_value)
 
     change = only_change(tmp_path, add_staging, "response-value")
     assert change.breaks == (Party.CLIENTS,) and change.clause == "RES-ENV-1"
-    assert change.after == new_value and change.pointer.endswith("/properties/environment/enum")
+    # The change is reported where the enum is written: the named schema the field refers to, if any.
+    where = str(response_schema(spec)["properties"]["environment"].get("$ref", "#/properties/environment"))[1:]
+    assert change.after == new_value and change.pointer.endswith(f"{where}/enum")
 
 
 def test_a_response_field_made_nullable_breaks_clients(tmp_path: Path) -> None:
@@ -427,3 +430,33 @@ def test_every_rule_has_a_test() -> None:
     proven = set(re.findall(r'"([a-z]+(?:-[a-z]+)+|text|info|tags|limit|status|unclassified)"', source))
     missing = {r.name for r in rules.RULES} - proven
     assert not missing, f"rules without a test: {sorted(missing)}"
+
+
+# -- named schemas: a field's schema written once in components/schemas --------
+def _inline(spec: Spec, schema: Spec, field: str) -> None:
+    """`field` of `schema` written inline again, as the named schema it refers to says."""
+    schema["properties"][field] = copy.deepcopy(follow(spec, schema["properties"][field]))
+
+
+def test_a_field_moved_into_a_named_schema_breaks_no_one(tmp_path: Path) -> None:
+    def inline_both(spec: Spec) -> None:
+        _inline(spec, response_schema(spec), "environment")
+        _inline(spec, request_schema(spec), "metadata")
+
+    def as_written(spec: Spec) -> None:
+        written = original()
+        response_schema(spec)["properties"]["environment"] = response_schema(written)["properties"]["environment"]
+        request_schema(spec)["properties"]["metadata"] = request_schema(written)["properties"]["metadata"]
+
+    changes = diff_contracts(*pair(tmp_path, as_written, base=inline_both))
+    moved = [c for c in changes if "/properties/" in c.pointer]
+    assert {c.rule for c in moved} == {"request-named", "response-named"}, [c.summary for c in moved]
+    assert all(c.whom == "neither" for c in moved), [c.summary for c in moved]
+
+
+def test_a_named_schema_narrowed_is_read_as_the_field_using_it(tmp_path: Path) -> None:
+    def cap(spec: Spec) -> None:
+        follow(spec, request_schema(spec)["properties"]["metadata"])["maxProperties"] = 10
+
+    change = only_change(tmp_path, cap, "request-bound")
+    assert change.breaks == (Party.CLIENTS,) and change.clause is not None and change.clause.startswith("REQ-META")

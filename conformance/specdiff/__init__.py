@@ -16,7 +16,7 @@ from __future__ import annotations
 from billing_kit.conformance.contract import Contract
 from billing_kit.conformance.specdiff.model import ABSENT, Change, Party
 from billing_kit.conformance.specdiff.rules import Site, classify, following, show
-from billing_kit.conformance.specdiff.sites import Parts, locate
+from billing_kit.conformance.specdiff.sites import Parts, locate, named_fields
 from billing_kit.conformance.specdiff.walk import Difference, differences
 
 __all__ = ["ABSENT", "Change", "Party", "diff_contracts"]
@@ -24,17 +24,22 @@ __all__ = ["ABSENT", "Change", "Party", "diff_contracts"]
 DOCUMENT_ROLES: dict[str, Parts] = {"info": ("info",), "tags": ("tags",)}
 
 
-def _role_of(parts: Parts, roles: list[tuple[str, Parts]]) -> tuple[str, Parts]:
+Roles = list[tuple[str, Parts, Parts]]  # (role, where it lives, the pointer it stands for inside that role)
+
+
+def _role_of(parts: Parts, roles: Roles) -> tuple[str, Parts]:
     """The part of the contract a pointer falls in (the longest prefix), and the pointer inside it."""
     best: tuple[str, Parts] = ("", parts)
     best_length = -1
-    for role, prefix in roles:
-        if len(prefix) > best_length and parts[: len(prefix)] == prefix:
-            best, best_length = (role, parts[len(prefix) :]), len(prefix)
+    for role, prefix, inside in roles:
+        # A named schema added or removed whole is not a change of the field that uses it.
+        inside_it = not inside or len(parts) > len(prefix)
+        if len(prefix) > best_length and parts[: len(prefix)] == prefix and inside_it:
+            best, best_length = (role, (*inside, *parts[len(prefix) :])), len(prefix)
     return best
 
 
-def _change(difference: Difference, old: Contract, new: Contract, roles: list[tuple[str, Parts]]) -> Change:
+def _change(difference: Difference, old: Contract, new: Contract, roles: Roles) -> Change:
     role, rest = _role_of(difference.parts, roles)
     site = Site(role, rest, difference.before, difference.after, difference.member, old, new)
     found = classify(site)
@@ -66,5 +71,9 @@ def _change(difference: Difference, old: Contract, new: Contract, roles: list[tu
 
 def diff_contracts(old: Contract, new: Contract) -> list[Change]:
     """Every change from `old` to `new`, in the documents' order."""
-    roles = [*locate(new).items(), *locate(old).items(), *DOCUMENT_ROLES.items()]
+    roles: Roles = []
+    for contract in (new, old):
+        located = locate(contract)
+        roles += [(role, prefix, ()) for role, prefix in located.items()] + named_fields(contract, located)
+    roles += [(role, prefix, ()) for role, prefix in DOCUMENT_ROLES.items()]
     return [_change(d, old, new, roles) for d in differences(old.spec, new.spec)]

@@ -154,6 +154,41 @@ def _is_closed(contract: Contract) -> bool:
     return contract.request_schema.get("additionalProperties") is False
 
 
+def _allowed(schema: Any) -> Any:
+    """What a schema allows: the schema without its descriptions and examples."""
+    if isinstance(schema, dict):
+        return {k: _allowed(v) for k, v in schema.items() if k not in TEXT_KEYS | EXAMPLE_KEYS}
+    return [_allowed(v) for v in schema] if isinstance(schema, list) else schema
+
+
+def _named(site: Site) -> Verdict | None:
+    """A field's schema moved into a named schema (or back) allowing the same: no one breaks."""
+    field = _field(site)
+    if field is None:
+        return None
+    allowed, refs = [], []
+    for contract in (site.old, site.new):
+        schema = contract.request_schema if site.role == "request" else contract.response_schema
+        allowed.append(_allowed(schema.get("properties", {}).get(field)))
+        refs.append(_raw_property(contract, site.role, field).get("$ref"))
+    if None in allowed or refs[0] == refs[1] or allowed[0] != allowed[1]:
+        return None
+    return Verdict(f"`/{field}` moved to or from a named schema, allowing the same", None, NEITHER)
+
+
+def _raw_property(contract: Contract, role: str, field: str) -> dict[str, Any]:
+    """The field's schema as written (a `$ref` left as it is)."""
+    op = contract.operation
+    body = contract.resolve(op["requestBody"] if role == "request" else op["responses"]["201"])
+    schema = contract.resolve(body["content"]["application/json"]["schema"])
+    prop = schema.get("properties", {}).get(field)
+    return prop if isinstance(prop, dict) else {}
+
+
+rule("request-named", "request")(_named)
+rule("response-named", "response")(_named)
+
+
 # -- the request body: what clients may send -----------------------------------
 @rule("request-bound", "request")
 def request_bound(site: Site) -> Verdict | None:

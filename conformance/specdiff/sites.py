@@ -62,6 +62,27 @@ def locate(contract: Contract) -> dict[str, Parts]:
     return roles
 
 
+def named_fields(contract: Contract, roles: dict[str, Parts]) -> list[tuple[str, Parts, Parts]]:
+    """(role, where, inside): a request or response field whose schema is a `$ref` (`Environment`).
+
+    A change at `where` (the named schema) is read as one at `inside` (`properties/environment`)
+    of that role; a schema both use is read as the request's, the role listed first.
+    """
+    out: list[tuple[str, Parts, Parts]] = []
+    for role in ("request", "response"):
+        if role not in roles:
+            continue
+        _, schema = _follow(contract, roles[role])
+        for name, prop in (schema.get("properties") or {}).items():
+            if isinstance(prop, dict) and "$ref" in prop:
+                try:
+                    where = _follow(contract, (*roles[role], "properties", str(name)))[0]
+                except (KeyError, TypeError, IndexError, SpecError):
+                    continue
+                out.append((role, where, ("properties", str(name))))
+    return out
+
+
 def _problem(contract: Contract) -> Parts:
     for code in contract.operation["responses"]:
         if str(code).isdigit() and int(code) >= 400:
