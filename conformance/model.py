@@ -194,6 +194,8 @@ class ClauseVerdict:
     note: str = ""
     requirement: str = ""  # rendered from the spec in use (limits, prefix, enum)
     coverage: Coverage = field(default_factory=Coverage)
+    # A PASS: the known defect classes (conformance/proven.json) that the checks which ran catch.
+    proven: list[str] = field(default_factory=list)
 
     @property
     def violations(self) -> list[Finding]:

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from billing_kit.conformance import clauses, preflight
+from billing_kit.conformance import clauses, preflight, proven
 from billing_kit.conformance.clauses import Level
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
@@ -107,6 +107,7 @@ def fold(
                 note,
                 clause.requirement,
                 coverage,
+                [d.name for d in proven.caught_by(clause.id, outcome.completed)] if verdict is Verdict.PASS else [],
             )
         )
     return verdicts
@@ -188,6 +189,7 @@ def run(
     verdicts = fold(ctx.findings, specs, outcome, config.only, contract)
     for verdict in verdicts:  # the deep rounds' cases per clause, in every report's ledger
         verdict.coverage.deep = int(deep_summary.get("judged", {}).get(verdict.clause, 0))
+        verdict.coverage.failing += int(deep_summary.get("failing", {}).get(verdict.clause, 0))
     return RunResult(
         verdicts=verdicts,
         seed=config.seed,

@@ -117,6 +117,32 @@ def test_statement_header_and_a_verdict_beside_every_clause_and_field(
     assert "`FAIL` **MUST** [REQ-EMAIL-1]" in markdown
 
 
+def test_statement_says_what_each_verdict_rules_out(browser: Any, statement: Path, reports: dict[str, Path]) -> None:
+    """A row per judged clause: its generated cases, the rate they rule out (or the FAIL's), the known defects."""
+    from selenium.webdriver.common.by import By
+
+    report = json.loads(reports["defect"].read_text())
+    by_clause = {v["clause"]: v for v in report["verdicts"]}
+    open_logged(browser, (statement / HTML_NAME).as_uri())
+    section = browser.find_element(By.CSS_SELECTOR, "#statement-ruled-out")
+    assert section.is_displayed()
+    rows = js(
+        browser,
+        "return Object.fromEntries([...document.querySelectorAll('#statement-ruled-out tbody tr')].map(r =>"
+        " [r.dataset.clause, [...r.cells].map(c => c.innerText.trim())]))",
+    )
+    assert set(rows) == set(by_clause)
+    passed = by_clause["REQ-META-1"]
+    assert passed["verdict"] == "PASS" and passed["coverage"]["assurance"]["summary"].startswith("rules out 1 in ")
+    assert rows["REQ-META-1"][2] == f"{passed['coverage']['assurance']['generated']:,}"
+    assert rows["REQ-META-1"][3] == passed["coverage"]["assurance"]["summary"]
+    assert rows["REQ-META-1"][4] == str(len(passed["proven_to_catch"])) != "0"
+    assert rows["REQ-EMAIL-1"][3].startswith("broke ")  # the FAIL states what it saw, not what it rules out
+    markdown = (statement / MARKDOWN_NAME).read_text()
+    assert "### What each verdict rules out" in markdown
+    assert f"| {passed['coverage']['assurance']['summary']} | {len(passed['proven_to_catch'])} |" in markdown
+
+
 def badge_in_chromium(browser: Any, reports: dict[str, Path], tmp_path: Path, which: str) -> tuple[str, dict[str, Any]]:
     """(the command's line, what Chromium shows per part: text, fill, and whether the text fits its part)."""
     svg = tmp_path / f"{which}.svg"

@@ -50,6 +50,7 @@ LAYERS: dict[str, int | str] = {
     "conformance.config": CONTRACT,
     "conformance.model": CONTRACT,
     "conformance.assurance": CONTRACT,
+    "conformance.proven": CONTRACT,
     # the diff of two contracts reads only the contract and the clause registry
     "conformance.specdiff": CONTRACT,
     "conformance.specdiff.model": CONTRACT,

@@ -37,6 +37,8 @@ def test_the_wheel_contains_the_spec_byte_for_byte(wheel: Path) -> None:
         assert f"billing_kit/conformance/{SPEC_NAME}" in names
         assert archive.read(f"billing_kit/conformance/{SPEC_NAME}") == (ROOT / SPEC_NAME).read_bytes()
     assert "billing_kit/handlers/app.py" in names and "billing_kit/handlers/storage/sqlite.py" in names
+    # The data the reports read: what each check is proven to catch, the measured customer estimates.
+    assert "billing_kit/conformance/proven.json" in names and "billing_kit/conformance/creates.json" in names
     # Only the kit's own top-level name is installed: no `conformance` or `handlers` package.
     assert {name.split("/")[0] for name in names} <= {
         "billing_kit",

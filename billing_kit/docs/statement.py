@@ -35,6 +35,17 @@ class Traffic:
 
 
 @dataclass(frozen=True)
+class RuledOut:
+    """What one verdict rests on: generated cases and what they rule out, known defects its checks catch."""
+
+    clause: str
+    verdict: str
+    generated: int  # 0: judged on listed cases only
+    summary: str  # `rules out 1 in 16`, a FAIL's observed rate, or ""
+    defects: tuple[str, ...]  # known defect classes (conformance/proven.json) the checks that ran catch
+
+
+@dataclass(frozen=True)
 class Statement:
     name: str
     spec_sha256: str
@@ -46,6 +57,7 @@ class Statement:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     traffic: Traffic | None = None
+    ruled_out: tuple[RuledOut, ...] = ()
 
     def verdict(self, clause_id: str) -> str:
         return self.verdicts.get(clause_id, NOT_RUN)
@@ -90,6 +102,7 @@ def statement_of(report: dict[str, Any], name: str | None, contract_sha256: str)
             exchanges=exchanges if isinstance(exchanges, int) else 0,
             client_findings=tuple(client_findings(report)),
         )
+    ruled_out = tuple(row for row in map(_ruled_out, rows) if row is not None)
     sha = str(spec.get("sha256", ""))
     warnings = []
     if sha and sha != contract_sha256:
@@ -109,4 +122,26 @@ def statement_of(report: dict[str, Any], name: str | None, contract_sha256: str)
         counts=counts,
         warnings=tuple(warnings),
         traffic=traffic,
+        ruled_out=ruled_out,
+    )
+
+
+def _ruled_out(verdict: dict[str, Any]) -> RuledOut | None:
+    """A judged verdict's detection power, as the JSON report states it (None when it states none)."""
+    coverage = verdict.get("coverage") if isinstance(verdict.get("coverage"), dict) else {}
+    assert isinstance(coverage, dict)
+    assurance = coverage.get("assurance") if isinstance(coverage.get("assurance"), dict) else {}
+    assert isinstance(assurance, dict)
+    proven = verdict.get("proven_to_catch") if isinstance(verdict.get("proven_to_catch"), list) else []
+    assert isinstance(proven, list)
+    defects = tuple(str(d.get("name")) for d in proven if isinstance(d, dict) and d.get("name"))
+    generated = assurance.get("generated")
+    if str(verdict.get("verdict")) == "SKIP" or not (assurance or defects):
+        return None
+    return RuledOut(
+        clause=str(verdict.get("clause", "")),
+        verdict=str(verdict.get("verdict", "")),
+        generated=generated if isinstance(generated, int) else 0,
+        summary=str(assurance.get("summary") or ""),
+        defects=defects,
     )

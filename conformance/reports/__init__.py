@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from billing_kit.conformance import clauses
+from billing_kit.conformance import clauses, proven
 from billing_kit.conformance.context import RUN_TAG_KEY
 from billing_kit.conformance.jsonsafe import excerpt
 from billing_kit.conformance.model import ClauseVerdict, Coverage, Exchange, Finding, RunResult, Verdict
@@ -26,7 +26,8 @@ from billing_kit.conformance.reports.names import case_name, readable_message
 # 1.2: every FAIL/WARN verdict carries `reproduced`; one not tried again has `reproduced: null` and says why
 # (`unconfirmed`, also per finding).
 # 1.3: `coverage.assurance` (what the generated cases rule out, or a FAIL's observed rate; null for a
-# verdict on listed cases only) and `coverage.generated` / `coverage.listed`.
+# verdict on listed cases only) and `coverage.generated` / `coverage.listed`; `proven_to_catch` per verdict
+# (the known defect classes, conformance/proven.json, that the checks which ran catch; a PASS only).
 SCHEMA_VERSION = "1.3"
 FINDINGS_KEPT = 5  # shown in the HTML report per clause; the JSON report keeps VIOLATIONS_KEPT
 VIOLATIONS_KEPT = 100
@@ -109,6 +110,12 @@ def assurance_text(verdict: ClauseVerdict) -> str:
     if assurance is None or verdict.verdict is Verdict.SKIP:
         return ""
     return assurance.summary()
+
+
+def proven_text(verdict: ClauseVerdict) -> str:
+    """`catches 7 known defects` beside a PASS whose checks are proven on the zoo's defect classes."""
+    count = len(verdict.proven)
+    return f"catches {count} known defect{'s' if count != 1 else ''}" if count else ""
 
 
 def confirmed(finding: Finding) -> bool:
@@ -273,6 +280,11 @@ def verdict_document(verdict: ClauseVerdict) -> dict[str, Any]:
         "flaky": verdict_flaky(verdict),
         "evidence": [finding_evidence(f) for f in shown_findings(verdict)],
         "reproduce": first_reproduction(verdict),
+        "proven_to_catch": [
+            {"name": d.name, "description": d.description, "checks": list(d.checks)}
+            for d in proven.known_defects()
+            if d.name in verdict.proven and d.clause == verdict.clause
+        ],
     }
 
 

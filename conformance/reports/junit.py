@@ -32,6 +32,8 @@ def failure_message(verdict: ClauseVerdict) -> str:
     if answer:
         parts.append(f"Server: {answer}")
     message = ". ".join(parts)
+    if verdict.proven:
+        rows += [("proven_to_catch", ", ".join(verdict.proven))]
     confirmed = confirmation_of(verdict)
     if confirmed is not None:
         label = confirmation_label(confirmed)

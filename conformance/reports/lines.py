@@ -18,6 +18,7 @@ from billing_kit.conformance.reports import (
     labelled_attempts,
     ledger,
     more_hint,
+    proven_text,
     server_answer,
 )
 from billing_kit.conformance.reports.names import readable_message
@@ -27,7 +28,7 @@ NOTES_LISTED = 3
 
 def status_text(verdict: ClauseVerdict) -> str:
     """What stands after the title on the clause's line: the ledger, the confirmation, a SKIP's reason."""
-    parts = [ledger(verdict.coverage), assurance_text(verdict)]
+    parts = [ledger(verdict.coverage), assurance_text(verdict), proven_text(verdict)]
     first = confirmation_of(verdict)
     if first is not None and verdict.verdict is not Verdict.PASS:
         parts.append(confirmation_label(first))
