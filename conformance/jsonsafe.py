@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
 from typing import Any
 
 MAX_DEPTH = 512
@@ -80,6 +80,18 @@ def loads(raw: bytes, max_depth: int = MAX_DEPTH) -> tuple[Any, str | None]:
     return value, None
 
 
+def dumps(value: Any) -> str:
+    """JSON text of a parsed value, as `json.dumps` writes it; a number `loads` kept as a Decimal stays a number."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        members = (f"{json.dumps(key, ensure_ascii=False)}: {dumps(item)}" for key, item in value.items())
+        return "{" + ", ".join(members) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(dumps(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def excerpt(raw: bytes, limit: int = 2000) -> str:
     """A printable, bounded excerpt of a body for reports."""
     text = raw[:limit].decode("utf-8", "backslashreplace")
@@ -89,17 +101,23 @@ def excerpt(raw: bytes, limit: int = 2000) -> str:
 SHRUNK_STRING = 1024  # characters of a string kept once an exchange's JSON is shrunk
 SHRUNK_ITEMS = 64  # items of an array or members of an object kept
 SHRUNK_DEPTH = 32
+SHRUNK_DIGITS = 64  # significant digits kept of a number past what an int holds (a Decimal)
+_SHRUNK_NUMBER = Context(prec=SHRUNK_DIGITS, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 def shrink(value: Any, depth: int = 0) -> Any:
     """A bounded copy of a parsed JSON value, for an old exchange that whole-run checks still read.
 
     Strings past SHRUNK_STRING characters are cut (with `…`), containers keep
-    their first SHRUNK_ITEMS entries, nesting stops at SHRUNK_DEPTH; a value
+    their first SHRUNK_ITEMS entries, nesting stops at SHRUNK_DEPTH, a number of
+    more digits than SHRUNK_DIGITS is rounded to them (still a number of the same
+    sign and size: a million-digit one otherwise keeps 400 KiB per answer); a value
     within those bounds comes back as it was.
     """
     if isinstance(value, str):
         return value if len(value) <= SHRUNK_STRING else value[:SHRUNK_STRING] + "…"
+    if isinstance(value, Decimal):
+        return _SHRUNK_NUMBER.plus(value)
     if depth >= SHRUNK_DEPTH and isinstance(value, dict | list):
         return type(value)()
     if isinstance(value, list):

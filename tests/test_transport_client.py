@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -172,6 +173,23 @@ def test_json_depth_is_judged_from_the_parsed_value_in_linear_work() -> None:
     assert jsonsafe.nesting_depth(wide) == 2
     shrunk = jsonsafe.shrink({"s": "x" * 5000, "l": list(range(1000))})
     assert len(shrunk["s"]) == jsonsafe.SHRUNK_STRING + 1 and len(shrunk["l"]) == jsonsafe.SHRUNK_ITEMS
+
+
+def test_a_number_past_what_an_int_holds_is_kept_rounded_and_written_as_a_number() -> None:
+    digits = b"9" * 1_000_000
+    parsed, why = jsonsafe.loads(b'{"n": ' + digits + b', "f": -1.5e400, "i": 123}')
+    assert why is None
+    shrunk = jsonsafe.shrink(parsed)
+    # Still a number of the same sign and size, in a few hundred bytes instead of 400 KiB.
+    assert shrunk["n"] > 10**4000 and len(str(shrunk["n"])) < 100 and sys.getsizeof(shrunk["n"]) < 1000
+    assert shrunk["f"] == parsed["f"] and shrunk["i"] == 123
+    assert (
+        jsonsafe.dumps(shrunk)
+        == '{"n": 1.' + "0" * (jsonsafe.SHRUNK_DIGITS - 1) + 'E+1000000, "f": -1.5E+400, "i": 123}'
+    )
+    assert jsonsafe.dumps(parsed).startswith('{"n": 999')
+    value = {"a": [1, 2.5, None, True, "é\u2028"], "b": {}}
+    assert jsonsafe.dumps(value) == json.dumps(value, ensure_ascii=False)
 
 
 @pytest.mark.parametrize("hostile", ["crash-mid-run"], indirect=True)

@@ -17,6 +17,10 @@ exactly one hostile thing. Prints `ready` once it listens.
     huge-json        a 2 GiB JSON answer (Content-Length), as fast as the client reads
     gzip-bomb        1 GiB of zeros gzip-compressed (about 1 MiB), though the client asked for identity
     deep-brackets    1 MiB of `[`, announced as JSON
+    escaped-quotes-1mb
+                     a 201 whose body is 1 MB of `\\"` pairs inside a JSON string never closed
+    million-digit-number
+                     a valid 201 whose `metadata` holds a number of 1,000,000 digits (under the read cap)
     echo-auth        the Authorization header echoed in the body (JSON-escaped) and in a header
     echo-query       the request target (query string included) echoed in the body and a header
     echo-base64      the Authorization header, base64-encoded again, in the body
@@ -45,6 +49,9 @@ from itertools import count
 HEADER_LIMIT = 16 << 10
 BODY_LIMIT = 64 << 10
 CRASH_AFTER = 40
+ESCAPED_QUOTES = b'{"name": "' + b'\\"' * 500_000  # 1 MB, the string never closed
+# Spliced in as text: json.dumps refuses an int of more than 4,300 digits.
+MILLION_DIGITS = b'"metadata": {"n": ' + b"9" * 1_000_000 + b"}"
 
 TOO_LARGE_431 = b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 CREATED_JSON = b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
@@ -181,6 +188,10 @@ def serve(conn: socket.socket, mode: str, bomb: bytes, first_ok: bool = False) -
             )
         elif mode == "deep-brackets":
             conn.sendall(answer("201 Created", b"[" * (1 << 20)))
+        elif mode == "escaped-quotes-1mb":
+            conn.sendall(answer("201 Created", ESCAPED_QUOTES))
+        elif mode == "million-digit-number":
+            conn.sendall(answer("201 Created", customer().replace(b'"metadata": {}', MILLION_DIGITS)))
         elif mode == "echo-auth":
             conn.sendall(answer("201 Created", customer(name=f"you sent {auth}"), (("X-Echo", auth),)))
         elif mode == "echo-query":
