@@ -188,6 +188,12 @@ CHECK_EPILOG = (
     metavar="30s|10m|1h",
     help="Deep run: after the default checks, fresh cases until this long after the start (--max-time still caps it).",
 )
+@click.option(
+    "--until",
+    metavar="RATE",
+    help="Deep run until every clause its rounds judge rules out RATE (1e-3, 0.001): stops at --duration "
+    "(without it, 600 s of rounds) or --max-time first, then exit 2 naming the clauses short of it.",
+)
 @click.option("--workers", type=int, help="Deep run processes.  [default: the CPUs, at most 8]")
 @click.option("--clock-skew", type=float, help="RES-TIME-2 tolerance in seconds.  [default: 300]")
 @click.option("--confirm", type=int, help="Send each FAIL/WARN's smallest case N more times (0: off).  [default: 2]")
@@ -243,6 +249,10 @@ def check(**opts: Any) -> None:
     if result.options.get("deep", {}).get("interrupted"):  # SIGINT during --duration: the report is written
         click.echo("Error: interrupted; the whole-run checks judged what was sent, the report is partial", err=True)
         sys.exit(130)
+    until = result.options.get("deep", {}).get("until")
+    if until and not until["all_reached"] and not result.stopped:  # a deep run cut short: exit 2 as for --max-time
+        short = ", ".join(until["short"]) or "no clause was judged by the deep rounds"
+        raise CliError(f"--until {until['one_in']}: the rounds ended short of it for {short}; the report is partial")
     if result.budget_exhausted:
         raise CliError(f"the run budget of {config.max_time:g} s ran out; the report is partial")
     if baseline_path is not None and accepted is not None:

@@ -61,6 +61,8 @@ class RunConfig:
     # --duration / --workers (conformance/deep.py): seconds of fresh cases after the default checks.
     duration: float | None = None
     workers: int = 1
+    # --until RATE (conformance/until.py): the rounds end once every clause they judge rules out RATE.
+    until: float | None = None
 
     @property
     def live_enabled(self) -> bool:

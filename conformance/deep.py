@@ -25,6 +25,11 @@ distinct message, with a count), hashes and counts, never the traffic.
 ledgers are merged, so an id repeated across workers is a RES-ID-2 finding too.
 SIGINT stops the rounds; the whole-run checks judge what was sent and the
 report is written (the CLI then exits 130).
+
+`--until RATE` (`conformance.until`): the workers report their counts per clause
+after each round, the run merges them, records the series and stops the rounds once
+every clause they judge rules out RATE; the weights it publishes size each round's
+pieces towards the clauses furthest from it.
 """
 
 from __future__ import annotations
@@ -32,9 +37,11 @@ from __future__ import annotations
 import hashlib
 import re
 import signal
+import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -43,10 +50,12 @@ from billing_kit.conformance.checks import REGISTRY, CheckSpec, load_all
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
+from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions
 from billing_kit.conformance.model import Exchange, Finding
 from billing_kit.conformance.redact import Redactor
 from billing_kit.conformance.rules import across
+from billing_kit.conformance.until import Channel, Watch, Weights, describe
 
 if TYPE_CHECKING:
     from billing_kit.conformance.checks.generic import Planned
@@ -146,6 +155,7 @@ class Ledger:
     ids: set[int] = field(default_factory=set)
     orgs: dict[str, set[str]] = field(default_factory=dict)
     judged: Counter[str] = field(default_factory=Counter)
+    broke: Counter[str] = field(default_factory=Counter)  # violations seen per clause, kept or not
     distinct: Counter[tuple[str, str]] = field(default_factory=Counter)
     dropped: int = 0
     requests: int = 0
@@ -156,6 +166,8 @@ class Ledger:
     def keep(self, finding: Finding) -> None:
         if finding.kind == "inconclusive":
             return  # the default run judged the clause; a round that could not judge adds nothing
+        if finding.kind == "violation" and finding.check != GENERIC_CHECK:  # the generic round counts its own
+            self.broke[finding.clause] += 1
         key = (finding.clause, finding.check, finding.kind, _shape(finding.message))
         if key in self.findings:
             self.repeats[key] += 1
@@ -178,6 +190,7 @@ class Ledger:
         for key_ref, values in other.orgs.items():
             self.orgs.setdefault(key_ref, set()).update(values)
         self.judged.update(other.judged)
+        self.broke.update(other.broke)
         self.dropped += other.dropped
         self.requests += other.requests
         self.rounds += other.rounds
@@ -198,6 +211,8 @@ class Job:
     # When the rounds end (time.monotonic(), one clock for every process of the machine): a worker
     # that starts late (the forkserver still importing) ends on time, not `seconds` after its start.
     ends_at: float | None = None
+    # --until: the directory through which the worker reports its rounds and reads the weights.
+    channel: str | None = None
 
     def remaining(self) -> float:
         return self.seconds if self.ends_at is None else max(0.0, min(self.seconds, self.ends_at - time.monotonic()))
@@ -223,13 +238,27 @@ def _generic_strategies(ctx: CheckContext) -> list[Any]:
     return cached
 
 
-def generic_round(ctx: CheckContext, ledger: Ledger, examples: int, variants: int) -> None:
+MODES: Final = ("positive", "negative")
+
+
+def generic_round(
+    ctx: CheckContext,
+    ledger: Ledger,
+    examples: int | tuple[int, int],
+    variants: int,
+    reach: dict[str, set[str]] | None = None,
+) -> None:
     """Fresh positive and negative fuzzing cases on the round's seed and variants of them, judged as the
-    generic phase judges its cases."""
+    generic phase judges its cases. `examples`: drawn per mode (or per mode each, positive first);
+    `reach`, if given, learns which clauses each piece (`generic:positive`, ..., `generic:variants`) advanced."""
     from billing_kit.conformance import mutate
     from billing_kit.conformance.checks import generic, generic_answer, generic_plan
 
     class CountingRun(generic.GenericRun):
+        def finding(self, failure: Failure, must: bool = False) -> None:
+            ledger.broke[failure.clause] += 1  # every case that broke it: one finding a round carries many
+            super().finding(failure, must)
+
         def send(self, item: Planned) -> Any:
             sent = super().send(item)
             if sent is not None:
@@ -247,9 +276,13 @@ def generic_round(ctx: CheckContext, ledger: Ledger, examples: int, variants: in
     run = CountingRun(ctx)
     seen: set[str] = set()
     pool: list[Planned] = []
+    sizes = examples if isinstance(examples, tuple) else (examples, examples)
     try:
-        for strategy in _generic_strategies(ctx):
-            for case in generic_plan.draw(strategy, examples, ctx.config.seed):
+        for mode, strategy, size in zip(MODES, _generic_strategies(ctx), sizes, strict=True):
+            if size <= 0:
+                continue
+            before = Counter(ledger.judged)
+            for case in generic_plan.draw(strategy, size, ctx.config.seed):
                 item = generic_plan._planned(case)
                 if item is None:
                     continue
@@ -258,10 +291,20 @@ def generic_round(ctx: CheckContext, ledger: Ledger, examples: int, variants: in
                     seen.add(signature)
                     pool.append(item)
                     run.one(item)
+            _learn(reach, f"generic:{mode}", before, ledger.judged)
+        before = Counter(ledger.judged)
         for item in mutate.variants(pool, variants, ctx.config.seed, ctx.contract):
             run.one(item)
+        if variants:
+            _learn(reach, "generic:variants", before, ledger.judged)
     finally:
         run.flush()
+
+
+def _learn(reach: dict[str, set[str]] | None, piece: str, before: Counter[str], after: Counter[str]) -> None:
+    """The clauses a piece of a round advanced (it only ever grows: a piece that advanced one once can again)."""
+    if reach is not None:
+        reach.setdefault(piece, set()).update(c for c, n in after.items() if n > before.get(c, 0))
 
 
 def _response_checks(item: Planned, exchange: Exchange) -> list[tuple[str, Any]]:
@@ -336,6 +379,8 @@ def work(job: Job, stop: StopFlag) -> Ledger:
     selected = {spec.name for spec in select_checks(load_all(), config.only)}  # --only applies to the rounds too
     properties = [REGISTRY[name] for name in PROPERTY_CHECKS if name in selected]
     generic_spec = REGISTRY[GENERIC_CHECK]
+    channel = Channel(job.channel) if job.channel is not None else None
+    reach: dict[str, set[str]] = {}  # what each piece of a round advanced, learnt (--until's weights)
     try:
         round_number = 0
         while budget.sending():
@@ -347,18 +392,24 @@ def work(job: Job, stop: StopFlag) -> Ledger:
                 client,
                 nonce=round_nonce(job.nonce, job.worker, round_number),
             )
+            sizes = _sizes(channel, config.until, reach, [spec.name for spec in properties])
             exhausted = False
-            if GENERIC_CHECK in selected:
+            if GENERIC_CHECK in selected and (sizes["generic:positive"] or sizes["generic:negative"]):
                 ctx.current = generic_spec
                 try:
-                    generic_round(ctx, ledger, POOL_EXAMPLES, VARIANTS)
+                    pool = (sizes["generic:positive"], sizes["generic:negative"])
+                    generic_round(ctx, ledger, pool, sizes["generic:variants"], reach)
                 except BudgetExhausted:
                     exhausted = True
                 ctx.current = None
             for spec in properties:
                 if exhausted:
                     break
-                exhausted = _run_spec(ctx, spec, ledger)
+                if sizes[spec.name]:
+                    ctx.config = replace(ctx.config, examples=sizes[spec.name])
+                    before = Counter(ledger.judged)
+                    exhausted = _run_spec(ctx, spec, ledger)
+                    _learn(reach, spec.name, before, ledger.judged)
             judging = time.monotonic()
             _judge_round(ctx, ledger)
             # The next round stops sending early enough for its own judging to end within the budget.
@@ -367,6 +418,8 @@ def work(job: Job, stop: StopFlag) -> Ledger:
                 ledger.keep(finding)
             ledger.requests += len(ctx.log)
             ledger.rounds += 1
+            if channel is not None:
+                channel.report(job.worker, ledger.judged, ledger.rounds)
             if exhausted:
                 break
     finally:
@@ -374,6 +427,27 @@ def work(job: Job, stop: StopFlag) -> Ledger:
     ledger.seconds = time.monotonic() - started
     ledger.cpu = time.process_time() - cpu
     return ledger
+
+
+def _sizes(
+    channel: Channel | None, until: float | None, reach: dict[str, set[str]], properties: list[str]
+) -> dict[str, int]:
+    """The size of each piece of the next round: the defaults, or (--until) weighted by the clauses still short.
+
+    A piece none of whose clauses is short is skipped; the pool draws and the property checks grow
+    with the missing share of their furthest clause (the variants, already the volume, do not grow).
+    """
+    defaults = {"generic:positive": POOL_EXAMPLES, "generic:negative": POOL_EXAMPLES, "generic:variants": VARIANTS}
+    defaults |= {name: PROPERTY_EXAMPLES for name in properties}
+    weights = Weights(channel.weights() if channel is not None and until is not None else None)
+    if weights.short is None or weights.stranded([reach.get(piece) for piece in defaults]):
+        return defaults
+    sizes = {piece: weights.size(n, reach.get(piece)) for piece, n in defaults.items()}
+    sizes["generic:variants"] = min(sizes["generic:variants"], VARIANTS)
+    if sizes["generic:variants"]:  # the variants are drawn from the pool: it is never empty then
+        for mode in MODES:
+            sizes[f"generic:{mode}"] = max(sizes[f"generic:{mode}"], POOL_EXAMPLES)
+    return sizes
 
 
 # -- the phase, in the run ---------------------------------------------------------
@@ -423,14 +497,14 @@ def run_deep(ctx: CheckContext, seconds: float, stop: StopFlag) -> Ledger:
     return merge_rounds(ctx, deep_rounds(ctx, seconds, stop))
 
 
-def deep_rounds(ctx: CheckContext, seconds: float, stop: StopFlag) -> list[Ledger]:
+def deep_rounds(ctx: CheckContext, seconds: float, stop: StopFlag, channel: str | None = None) -> list[Ledger]:
     """Every worker's ledger: the rounds in this process, or in `--workers` processes (ctx is only read)."""
     from billing_kit.conformance import workers
 
     config = ctx.config
     count = workers_for(config)
     ends_at = time.monotonic() + seconds
-    jobs = [Job(config, ctx.contract, ctx.nonce, worker, seconds, ends_at) for worker in range(count)]
+    jobs = [Job(config, ctx.contract, ctx.nonce, worker, seconds, ends_at, channel) for worker in range(count)]
     return [work(jobs[0], stop)] if count == 1 else workers.run_jobs(jobs, stop, work)
 
 
@@ -470,29 +544,74 @@ def _overlaps(config: RunConfig) -> bool:
     return workers_for(config) > 1 and not config.rate
 
 
+class _Either:
+    """Stopped by either flag (SIGINT, or --until's rate reached); `set` is the first one's."""
+
+    def __init__(self, first: StopFlag, second: StopFlag) -> None:
+        self.first, self.second = first, second
+
+    def is_set(self) -> bool:
+        return self.first.is_set() or self.second.is_set()
+
+    def set(self) -> None:
+        self.first.set()
+
+
+def _generated_counts(ctx: CheckContext, specs: list[CheckSpec]) -> Callable[[], Counter[str]]:
+    """The default run's generated cases per clause so far (its generated checks' ledger), as fold counts them."""
+    generators = [spec for spec in specs if spec.generated]
+
+    def counts() -> Counter[str]:
+        out: Counter[str] = Counter()
+        for spec in generators:
+            for clause in spec.clauses:
+                out[clause] += ctx.ledger.get(spec.name, clause).judged
+        return out
+
+    return counts
+
+
+def _extra_failing(merged: Ledger) -> dict[str, int]:
+    """Violations the deep rounds saw beyond the findings reported that fold counts (a generated check's, once
+    each): so a verdict's failing count, and its observed rate, include every sighting."""
+    reported = Counter(
+        f.clause
+        for f in merged.findings.values()
+        if f.kind == "violation" and f.check in REGISTRY and REGISTRY[f.check].generated
+    )
+    return {c: n - reported[c] for c, n in sorted(merged.broke.items()) if n > reported[c]}
+
+
 class _Rounds(threading.Thread):
     """The deep rounds in the background (their worker processes do the work): ledgers, or the error."""
 
-    def __init__(self, ctx: CheckContext, seconds: float, stop: StopFlag) -> None:
+    def __init__(self, ctx: CheckContext, seconds: float, stop: StopFlag, channel: str | None) -> None:
         super().__init__(name="deep-rounds", daemon=True)
-        self.ctx, self.seconds, self.stop = ctx, seconds, stop
+        self.ctx, self.seconds, self.stop, self.channel = ctx, seconds, stop, channel
         self.ledgers: list[Ledger] = []
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self.ledgers = deep_rounds(self.ctx, self.seconds, self.stop)
+            self.ledgers = deep_rounds(self.ctx, self.seconds, self.stop, self.channel)
         except Exception as exc:  # reported by the caller, beside the default run's verdicts
             self.error = exc
 
 
 def run_with_deep(ctx: CheckContext, specs: list[CheckSpec], budget: Budget) -> tuple[Outcome, bool, dict[str, Any]]:
-    """Default checks, deep rounds until --duration, whole-run checks; (outcome, exhausted, summary).
+    """Default checks, deep rounds until --duration or --until's rate, whole-run checks; (outcome, exhausted, summary).
 
     With worker processes (and no --rate), the rounds start at once and run beside the
     default checks, so the whole --duration is spent at the deep rounds' pace; otherwise they
     follow the default checks. Either way the whole-run checks judge everything at the end.
     """
+    with tempfile.TemporaryDirectory(prefix="billing-kit-deep-") as channel:
+        return _run_with_deep(ctx, specs, budget, channel)
+
+
+def _run_with_deep(
+    ctx: CheckContext, specs: list[CheckSpec], budget: Budget, channel: str
+) -> tuple[Outcome, bool, dict[str, Any]]:
     from billing_kit.conformance.execute import run_checks
 
     duration = ctx.config.duration or 0.0
@@ -506,10 +625,15 @@ def run_with_deep(ctx: CheckContext, specs: list[CheckSpec], budget: Budget) -> 
     end = min(budget.started + duration, budget.deadline - reserve)
     cut_short = budget.started + duration > budget.deadline - reserve
     summary: dict[str, Any] = {"duration": duration, "workers": count, "beside_default_checks": _overlaps(ctx.config)}
+    generated = _generated_counts(ctx, specs)
+    reached = threading.Event()
+    watch = Watch(Channel(channel), budget.started, generated, ctx.config.until, reached, ctx.config.only)
+    watch.start()
     with _Interrupt() as interrupt:
+        stop = _Either(interrupt.flag, reached)
         rounds: _Rounds | None = None
         if _overlaps(ctx.config) and end - time.monotonic() > 1:
-            rounds = _Rounds(ctx, end - time.monotonic(), interrupt.flag)
+            rounds = _Rounds(ctx, end - time.monotonic(), stop, channel)
             if progress:
                 progress(f"deep phase: {rounds.seconds:.0f} s on {count} workers, beside the default checks")
             rounds.start()
@@ -523,14 +647,15 @@ def run_with_deep(ctx: CheckContext, specs: list[CheckSpec], budget: Budget) -> 
                 interrupt.flag.set()
             rounds.join()
             ledgers, error = rounds.ledgers, rounds.error
-        elif not exhausted and not interrupt.flag.is_set() and end - time.monotonic() > 1:
+        elif not exhausted and not stop.is_set() and end - time.monotonic() > 1:
             seconds = end - time.monotonic()
             if progress:
                 progress(f"deep phase: {seconds:.0f} s on {count} worker(s)")
             try:
-                ledgers = deep_rounds(ctx, seconds, interrupt.flag)
+                ledgers = deep_rounds(ctx, seconds, stop, channel)
             except Exception as exc:  # a crashed worker must not take the default run's verdicts with it
                 error = exc
+        merged: Ledger | None = None
         if ledgers is not None or error is not None:
             merged = merge_rounds(ctx, ledgers or [])
             if error is not None:
@@ -545,6 +670,7 @@ def run_with_deep(ctx: CheckContext, specs: list[CheckSpec], budget: Budget) -> 
                 "distinct_ids": len(merged.ids),
                 "findings_not_kept": merged.dropped,
                 "judged": dict(sorted(merged.judged.items())),
+                "failing": _extra_failing(merged),
             }
             if progress:
                 progress(
@@ -552,8 +678,17 @@ def run_with_deep(ctx: CheckContext, specs: list[CheckSpec], budget: Budget) -> 
                     "cases judged per clause: "
                     + ", ".join(f"{clause} {n}" for clause, n in sorted(merged.judged.items()) if n)
                 )
+        watch.finish(merged.judged if merged is not None else Counter())
+        summary["series"] = watch.series_document()
         summary["interrupted"] = interrupt.flag.is_set() and not exhausted
         summary["cut_short_by_max_time"] = cut_short
+        if ctx.config.until is not None:
+            # Every clause at the rate: the run ended as asked, however far --max-time was; else it is cut short.
+            summary["until"] = watch.document(generated())
+            summary["cut_short_by_max_time"] = cut_short = cut_short and not watch.all_reached
+            cut_short = cut_short or not watch.all_reached
+            if progress:
+                progress(describe(summary["until"]))
         if not exhausted:
             late, exhausted = run_checks(ctx, [s for s in specs if s.order >= WHOLE_RUN_ORDER])
             ran.completed |= late.completed

@@ -23,29 +23,39 @@ def build_config(**opts: Any) -> RunConfig:
         config = from_options(**opts)
     except OptionError as exc:
         raise CliError(str(exc)) from None
-    deep = _deep_options(opts.get("duration"), opts.get("workers"), opts.get("max_time"))
+    deep = _deep_options(opts.get("duration"), opts.get("workers"), opts.get("max_time"), opts.get("until"))
     if deep:
         config = dataclasses.replace(config, **deep)
     return with_case(config) if config.case else config
 
 
-def _deep_options(duration: str | None, workers: int | None, max_time: float | None) -> dict[str, Any]:
-    """--duration and --workers; without --max-time a deep run may take its duration plus the default budget."""
+def _deep_options(
+    duration: str | None, workers: int | None, max_time: float | None, until: str | float | None = None
+) -> dict[str, Any]:
+    """--duration, --until and --workers; without --max-time a deep run may take its duration plus the default
+    budget. --until without --duration: at most DEFAULT_MAX_TIME (600 s) of rounds."""
     from billing_kit.conformance.config import DEFAULT_MAX_TIME
     from billing_kit.conformance.deep import parse_duration
+    from billing_kit.conformance.until import parse_rate
     from billing_kit.conformance.workers import MAX_WORKERS, default_workers
 
-    if duration is None:
+    rate = None
+    if until is not None:
+        try:
+            rate = parse_rate(until)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    if duration is None and rate is None:
         if workers is not None:
-            raise CliError("--workers needs --duration (the default run is sequential)")
+            raise CliError("--workers needs --duration or --until (the default run is sequential)")
         return {}
     try:
-        seconds = parse_duration(duration)
+        seconds = parse_duration(duration) if duration is not None else DEFAULT_MAX_TIME
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if workers is not None and not 1 <= workers <= MAX_WORKERS:
         raise CliError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
-    deep: dict[str, Any] = {"duration": seconds, "workers": workers or default_workers()}
+    deep: dict[str, Any] = {"duration": seconds, "workers": workers or default_workers(), "until": rate}
     if max_time is None:
         deep["max_time"] = seconds + DEFAULT_MAX_TIME
     return deep

@@ -82,6 +82,7 @@ LAYERS: dict[str, int | str] = {
     "conformance.runner": RUNNER,
     "conformance.execute": RUNNER,
     "conformance.deep": RUNNER,
+    "conformance.until": RUNNER,
     "conformance.workers": RUNNER,
     "conformance.mutate": RUNNER,
     "conformance.preflight": RUNNER,
