@@ -95,6 +95,7 @@ LAYERS: dict[str, int | str] = {
     # 5. outputs and front doors
     "conformance.reports": OUTPUTS,
     "conformance.reports.*": OUTPUTS,
+    "conformance.reports.chart": OUTPUTS,
     "conformance.listing": OUTPUTS,
     "conformance.demo": OUTPUTS,
     "conformance.cli": OUTPUTS,

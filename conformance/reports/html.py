@@ -3,7 +3,9 @@
 Read top down: the summary and a linked list of the FAILs and WARNs, then each
 FAIL, each WARN and each SKIP with its evidence; INFO, PASS and the customers
 the run created are folded (`<details>`). Requirement texts render their
-Markdown (markdown.py); a list cut short says how much of it is shown.
+Markdown (markdown.py); a list cut short says how much of it is shown. A deep
+run's page draws the rate each clause rules out against time (chart.py), with
+--until's goal and which clauses reached it when.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from billing_kit.conformance.model import RunResult
-from billing_kit.conformance.reports import FINDINGS_KEPT, build_document, markdown
+from billing_kit.conformance.reports import FINDINGS_KEPT, build_document, chart, markdown
 
 TEMPLATE = Path(__file__).resolve().parent / "report.html.j2"
 GROUPS = ("FAIL", "WARN", "SKIP", "INFO", "PASS")
@@ -36,6 +38,14 @@ def _groups(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _chart(doc: dict[str, Any]) -> Markup | None:
+    """The deep run's series as an SVG (None for a run without deep rounds)."""
+    deep = doc.get("options", {}).get("deep", {})
+    until = deep.get("until") or {}
+    svg = chart.render(deep.get("series") or {}, until.get("rate"))
+    return Markup(svg) if svg else None  # chart.render escapes every text it writes
+
+
 def render(result: RunResult, json_path: Path | None = None) -> str:
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["markdown"] = _markdown
@@ -47,6 +57,8 @@ def render(result: RunResult, json_path: Path | None = None) -> str:
         kept=FINDINGS_KEPT,
         cases_listed=CASES_LISTED,
         json_path=str(json_path) if json_path else None,
+        chart=_chart(doc),
+        until=doc.get("options", {}).get("deep", {}).get("until"),
     )
 
 
