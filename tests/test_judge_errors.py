@@ -76,6 +76,13 @@ def test_headers_a_server_may_refuse_early_excuse_the_media_type() -> None:
     assert rules(problem(headers=plain, request_headers=fits)) == [("not problem+json", PROBLEM_TYPE, "text/plain")]
 
 
+def test_a_problem_for_odd_headers_needs_no_pointers() -> None:
+    """A 400 problem to a request refused for its headers is not a body error: no `errors` list is due."""
+    no_pointers = {"type": "about:blank", "title": "Bad Request", "status": 400, "detail": "headers too large"}
+    assert rules(problem(body=no_pointers, request_headers=[("X-Big", "v" * 8192)])) == []
+    assert [r[0] for r in rules(problem(body=no_pointers))] == ["body error without a list of JSON pointers"]
+
+
 def test_a_problem_body_must_be_an_object() -> None:
     assert rules(problem(body=b"[1]")) == [("problem body not a JSON object", "a JSON object", "list")]
     (only,) = rules(problem(body=b"{oops"))

@@ -102,6 +102,7 @@ def _problem_rules(exchange: Exchange) -> Iterator[tuple[str, str, str]]:
         and isinstance(exchange.sent, dict)
         and exchange.request.key_ref in ("api", "live")
         and not any(k.lower() == "idempotency-key" for k, _ in exchange.request.headers)
+        and not _odd_headers(exchange)  # refused for its headers, maybe before the body was read
     )
     if body_error:
         errors = body.get("errors")
