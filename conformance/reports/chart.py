@@ -32,9 +32,11 @@ def _ticks(low: float, high: float) -> list[float]:
     return [10.0**k for k in range(top, bottom - 1, -1)]
 
 
-def _seconds_ticks(end: float) -> list[float]:
-    step = next(s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200) if end / s <= 8)
-    return [s * step for s in range(int(end // step) + 1)]
+def _seconds_ticks(start: float, end: float) -> list[float]:
+    span = max(end - start, 1.0)
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600) if span / s <= 8), 7200)
+    first = math.ceil(start / step)
+    return [s * step for s in range(first, int(end // step) + 1)]
 
 
 def _spread(wanted: list[tuple[float, str]], top: float, bottom: float) -> dict[str, float]:
@@ -68,12 +70,16 @@ def render(
     top_decade, bottom_decade = math.ceil(math.log10(high)), math.floor(math.log10(low))
     if top_decade == bottom_decade:
         bottom_decade -= 1
-    end = max(t for points in lines.values() for t, _ in points) or 1.0
+    # The time axis starts at the first merged round (the rounds' first counts come a round in, not at 0 s).
+    start = min(t for points in lines.values() for t, _ in points)
+    end = max(t for points in lines.values() for t, _ in points)
+    start = start if end > start else max(0.0, end - 1.0)
+    end = end if end > start else start + 1.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, max(PLOT_HEIGHT, LABEL_GAP * len(lines) + 8)
     height = TOP + plot_h + BOTTOM
 
     def x(seconds: float) -> float:
-        return LEFT + plot_w * seconds / end
+        return LEFT + plot_w * (seconds - start) / (end - start)
 
     def y(rate: float) -> float:
         span = top_decade - bottom_decade
@@ -94,7 +100,7 @@ def render(
             f'<text class="y-label" x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end" fill="#5b6472">'
             f"{escape(one_in(rate))}</text>"
         )
-    for seconds in _seconds_ticks(end):
+    for seconds in _seconds_ticks(start, end):
         tx = x(seconds)
         out.append(
             f'<text class="x-label" x="{tx:.1f}" y="{TOP + plot_h + 15}" text-anchor="middle" fill="#5b6472">'
@@ -122,6 +128,7 @@ def render(
             f'<polyline class="clause-line" data-clause="{escape(clause)}" points="{path}" fill="none" '
             f'stroke="{colour}" stroke-width="1.6"><title>{escape(tip)}</title></polyline>'
         )
+        out.append(f'<circle cx="{x(last_t):.1f}" cy="{y(last_r):.1f}" r="2.5" fill="{colour}"/>')  # a lone point shows
         ends.append((y(last_r), clause, colour))
     placed = _spread([(ey, c) for ey, c, _ in ends], TOP + 4, TOP + plot_h)
     for _, clause, colour in ends:
