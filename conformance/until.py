@@ -212,10 +212,11 @@ class Watch(threading.Thread):
         """options.deep.until: the rate, the cases it takes, which clauses got there and when, which did not."""
         assert self.rate is not None and self.target is not None
         last = self._last or Counter()
+        wanted = {c for c, n in generated.items() if n > 0 and (not self.only or c in self.only)}
+        if not last:  # no round was merged (the budget went to the default checks): every clause is short
+            self.targets = set(wanted)
         totals = {c: last.get(c, 0) + generated.get(c, 0) for c in self.targets}
-        outside = sorted(
-            c for c, n in generated.items() if n > 0 and c not in self.targets and (not self.only or c in self.only)
-        )
+        outside = sorted(wanted - self.targets)
         return {
             "rate": self.rate,
             "one_in": one_in(self.rate),

@@ -199,6 +199,13 @@ def test_the_watch_stops_once_every_judged_clause_reaches_the_rate(tmp_path: Pat
     assert doc["short"] == {} and doc["outside_deep_rounds"] == ["C"] and doc["cases"] == target
 
 
+def test_with_no_round_merged_every_generated_clause_is_short(tmp_path: Path) -> None:
+    watch, _stop = _watch(tmp_path, 0.01, only=("A", "B"))
+    watch.finish(Counter())
+    doc = watch.document(Counter({"A": 40, "B": 3, "C": 9}))
+    assert doc["short"] == {"A": 40, "B": 3} and doc["outside_deep_rounds"] == [] and not doc["all_reached"]
+
+
 def test_the_watch_publishes_how_far_each_clause_still_is(tmp_path: Path) -> None:
     channel = until.Channel(tmp_path)
     target = cases_for(0.01)
