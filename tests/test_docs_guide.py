@@ -53,7 +53,6 @@ HISTORY = [
 ]
 
 
-
 def blocks(text: str) -> list[str]:
     """Paragraphs, lists and tables outside fenced code, each as its lines joined."""
     out: list[str] = []

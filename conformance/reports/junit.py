@@ -32,8 +32,6 @@ def failure_message(verdict: ClauseVerdict) -> str:
     if answer:
         parts.append(f"Server: {answer}")
     message = ". ".join(parts)
-    if verdict.proven:
-        rows += [("proven_to_catch", ", ".join(verdict.proven))]
     confirmed = confirmation_of(verdict)
     if confirmed is not None:
         label = confirmation_label(confirmed)
@@ -53,6 +51,8 @@ def _properties(case: ET.Element, verdict: ClauseVerdict) -> None:
         rows += [("generated", str(assurance.generated)), ("assurance", assurance.summary())]
         if assurance.rate_ruled_out is not None:
             rows += [("rate_ruled_out", f"{assurance.rate_ruled_out:.6g}")]
+    if verdict.proven:
+        rows += [("proven_to_catch", ", ".join(verdict.proven))]
     confirmed = confirmation_of(verdict)
     if confirmed is not None:
         tried = bool(confirmed.confirmations)
