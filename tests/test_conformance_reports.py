@@ -193,9 +193,11 @@ def test_json_report_validates_and_carries_the_ledger_and_confirmations() -> Non
 def assured_run() -> RunResult:
     """Canned ledgers: a clause on listed cases only, on 1 generated case, on 3,000, and a FAIL on 48."""
     failing = Finding("REQ-LEN-1", "violation", "257 code points accepted", unconfirmed="--confirm 0")
+    auth = samples.verdict("AUTH-2", Verdict.PASS, **samples.ledger(12))
+    auth.proven = ["auth-bypass-unknown-key", "auth-accepts-basic"]
     return samples.run_result(
         [
-            samples.verdict("AUTH-2", Verdict.PASS, **samples.ledger(12)),
+            auth,
             samples.verdict("REQ-UNKNOWN-1", Verdict.PASS, **samples.ledger(5), generated=1),
             samples.verdict("RES-1", Verdict.PASS, **samples.ledger(3000), generated=1000, deep=2000),
             samples.verdict("REQ-LEN-1", Verdict.FAIL, [failing], **samples.ledger(48), generated=48, failing=1),
@@ -209,6 +211,8 @@ def test_every_report_states_what_the_generated_cases_rule_out() -> None:
     jsonschema.Draft202012Validator(json_report.load_schema()).validate(document)
     by_id = {v["clause"]: v["coverage"] for v in document["verdicts"]}
     assert by_id["AUTH-2"]["assurance"] is None and by_id["AUTH-2"]["listed"] == 12
+    proven_auth = [d["name"] for d in document["verdicts"][0]["proven_to_catch"]]
+    assert proven_auth == ["auth-bypass-unknown-key", "auth-accepts-basic"]
     assert by_id["REQ-UNKNOWN-1"]["assurance"] == {
         "generated": 1, "rate_ruled_out": pytest.approx(0.95), "summary": "rules out 95%"
     }  # fmt: skip
@@ -220,13 +224,14 @@ def test_every_report_states_what_the_generated_cases_rule_out() -> None:
     assert failed["observed_rate"] == pytest.approx(1 / 48) and failed["interval"][0] < 1 / 48 < failed["interval"][1]
     text = plain(result)
     line = {clause: next(row for row in text.splitlines() if f" {clause} " in row) for clause in by_id}
-    assert line["AUTH-2"].rstrip().endswith("12/12 judged")
     assert line["REQ-UNKNOWN-1"].rstrip().endswith("5/5 judged · rules out 95%")
     assert line["RES-1"].rstrip().endswith("3000/3000 judged + 2,000 deep · rules out 1 in 1,000")
     assert "broke 1 of 48 generated (95 %: between 1 in 271 and 1 in 9)" in line["REQ-LEN-1"]
     xml = junit.render(result).decode()
     assert 'name="assurance" value="rules out 1 in 1,000"' in xml
     assert 'name="rate_ruled_out" value="0.000998079"' in xml
+    assert 'name="proven_to_catch" value="auth-bypass-unknown-key, auth-accepts-basic"' in xml
+    assert line["AUTH-2"].rstrip().endswith("12/12 judged · catches 2 known defects")
     page = html_report.render(result)
     assert "· rules out 1 in 1,000</span>" in page and "· rules out 95%</span>" in page
     assert "broke 1 of 48 generated" in page
