@@ -118,6 +118,14 @@ class Redactor:
         else:
             self._matcher = None
 
+    def __getstate__(self) -> dict[str, object]:
+        # The automaton (a Rust object) does not pickle: a copy, or one sent to another process, builds its own.
+        return {name: value for name, value in self.__dict__.items() if name != "_matcher"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._build()
+
     def data(self, value: bytes) -> bytes:
         if self._matcher is None:
             return value

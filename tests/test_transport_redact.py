@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 
 from hypothesis import given, settings
@@ -65,3 +67,9 @@ def test_a_megabyte_of_escaped_quotes_is_left_as_it_is() -> None:
     assert REDACTOR.data(answer) is answer and not REDACTOR.contains(answer)
     echoed = answer + KEY.encode()
     assert REDACTOR.data(echoed) == answer + mask_key(KEY).encode() and REDACTOR.contains(echoed)
+
+
+def test_a_copied_or_pickled_redactor_redacts_as_the_original() -> None:
+    text = f"{KEY} {KEY[:-1]} {KEY.swapcase()}".encode()
+    for again in (pickle.loads(pickle.dumps(REDACTOR)), copy.deepcopy(REDACTOR)):
+        assert again.data(text) == REDACTOR.data(text) != text and again.secrets == REDACTOR.secrets
