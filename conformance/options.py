@@ -47,7 +47,7 @@ def _deep_options(
             raise CliError(str(exc)) from None
     if duration is None and rate is None:
         if workers is not None:
-            raise CliError("--workers needs --duration or --until (the default run is sequential)")
+            raise CliError("--workers needs --duration (the default run is sequential)")  # or --until
         return {}
     try:
         seconds = parse_duration(duration) if duration is not None else DEFAULT_MAX_TIME
