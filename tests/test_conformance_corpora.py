@@ -89,7 +89,7 @@ def test_placeholders_take_the_values_of_the_spec_in_use(tmp_path: Path) -> None
     """The corpus names prefixes as {placeholders}: a spec with other prefixes gets other tokens."""
     spec = json.loads(json.dumps(CONTRACT.spec))
     scheme = spec["components"]["securitySchemes"]["bearerAuth"]
-    spec["components"]["schemas"]["Customer"]["properties"]["environment"]["enum"] = ["prod", "test"]
+    spec["components"]["schemas"]["Environment"]["enum"] = ["prod", "test"]
     scheme["x-key-prefixes"] = {"rk_prod_": "prod", "rk_test_": "test"}
     scheme["x-sandbox-environment"] = "test"
     path = tmp_path / "spec.yaml"
