@@ -403,7 +403,8 @@ def work(job: Job, stop: StopFlag) -> Ledger:
                     exhausted = True
                 ctx.current = None
             for spec in properties:
-                if exhausted:
+                if exhausted or not budget.sending():  # stopped between two pieces: Hypothesis is not started
+                    exhausted = True
                     break
                 if sizes[spec.name]:
                     ctx.config = replace(ctx.config, examples=sizes[spec.name])

@@ -68,6 +68,7 @@ def one_in_500_server() -> Iterator[zoo_runner.Target]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # a busy 2-core machine: the run's own budget ends it first
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_until_1e3_fails_a_one_in_500_defect(seed: int) -> None:
     """--only the broken clause keeps the run short: the stop rule then waits for that clause alone."""
@@ -96,6 +97,7 @@ def test_until_1e3_fails_a_one_in_500_defect(seed: int) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # a busy 2-core machine: the run's own budget ends it first
 def test_until_on_the_reference_reaches_the_rate_and_exits_0(reference_server: ReferenceServer, tmp_path: Path) -> None:
     html = tmp_path / "report.html"
     run = check(
@@ -125,6 +127,7 @@ def test_until_on_the_reference_reaches_the_rate_and_exits_0(reference_server: R
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # a busy 2-core machine: the run's own budget ends it first
 def test_until_cut_short_by_duration_names_the_clauses_short_of_it(reference_server: ReferenceServer) -> None:
     run = check(
         reference_server.base_url, reference_server.sandbox_key, "--until", "1e-4", "--duration", "5s",

@@ -50,6 +50,7 @@ def js(driver: Any, script: str) -> Any:
     return driver.execute_script(script)
 
 
+@pytest.mark.timeout(1200)  # a deep run on a busy 2-core machine
 def test_the_chart_draws_one_line_per_clause_with_readable_labels(browser: Any, deep_page: tuple[Path, Any]) -> None:
     page, report = deep_page
     series = report["options"]["deep"]["series"]
