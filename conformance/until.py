@@ -14,8 +14,9 @@ The run stops the rounds (between two of a worker's rounds, or at its next reque
 once every clause the rounds judge is at the rate; `--duration` or `--max-time`
 stop it earlier, and then the clauses short of the rate are named and the run exits
 as a deep run cut short does (2). Clauses with generated cases that no deep round
-judges (the default run's own phases, e.g. other methods than POST) cannot get
-there by deep rounds: they are listed apart and do not hold the run.
+judges (the default run's own phases, e.g. other methods than POST), or judges fewer
+than `LEAST_DEEP_CASES` times (a tenth of the rate's cases, at most 30) by the run's
+end, cannot get there by deep rounds: they are listed apart and do not hold the run.
 
 Weights, kept simple: a worker learns which clauses each piece of a round advances
 (Schemathesis's positive draws, its negative draws, the variants, each property
@@ -46,6 +47,10 @@ from billing_kit.conformance.assurance import cases_for, one_in
 POLL: Final = 0.5  # seconds between two reads of the workers' counts
 SERIES_POINTS: Final = 60  # at most this many points per clause in the report
 MAX_BOOST: Final = 10  # a piece of a round grows to at most this many times its default size
+# A clause holds the run once the rounds judged it this often (a tenth of the cases the rate needs,
+# at most 30): one they judge only by rare chance (a wrong media type among the negative draws) would
+# hold every run to its ceiling, whatever the rate, so it is listed apart with ERR-4's kind.
+LEAST_DEEP_CASES: Final = 30
 WEIGHTS: Final = "weights.json"
 
 
@@ -158,6 +163,7 @@ class Watch(threading.Thread):
         self.channel, self.started, self.baseline, self.rate, self.stop = channel, started, baseline, rate, stop
         self.target = cases_for(rate) if rate is not None else None
         self.only = set(only)
+        self.least = max(1, min(LEAST_DEEP_CASES, math.ceil(self.target / 10))) if self.target else 1
         self.done = threading.Event()
         self.series: dict[str, list[tuple[float, int]]] = {}
         self.reached: dict[str, float] = {}
@@ -183,7 +189,7 @@ class Watch(threading.Thread):
                 self.series.setdefault(clause, []).append((now, total))
             if self.target is None:
                 return
-            self.targets |= {c for c in totals if not self.only or c in self.only}
+            self.targets |= {c for c, n in counts.items() if n >= self.least and (not self.only or c in self.only)}
             for clause in self.targets:
                 total = totals.get(clause, 0)
                 if total >= self.target and clause not in self.reached:
@@ -212,7 +218,8 @@ class Watch(threading.Thread):
         """options.deep.until: the rate, the cases it takes, which clauses got there and when, which did not."""
         assert self.rate is not None and self.target is not None
         last = self._last or Counter()
-        wanted = {c for c, n in generated.items() if n > 0 and (not self.only or c in self.only)}
+        judged = {c for c, n in generated.items() if n > 0} | {c for c, n in last.items() if n > 0}
+        wanted = {c for c in judged if not self.only or c in self.only}
         if not last:  # no round was merged (the budget went to the default checks): every clause is short
             self.targets = set(wanted)
         totals = {c: last.get(c, 0) + generated.get(c, 0) for c in self.targets}
@@ -224,6 +231,7 @@ class Watch(threading.Thread):
             "reached": {c: self.reached[c] for c in sorted(self.reached, key=lambda c: (self.reached[c], c))},
             "short": {c: totals[c] for c in sorted(self.targets - set(self.reached))},
             "outside_deep_rounds": outside,
+            "least_deep_cases": self.least,
             "all_reached": self.all_reached,
         }
 
@@ -235,5 +243,6 @@ def describe(until: dict[str, Any]) -> str:
     if until["short"]:
         line += "; short of it: " + ", ".join(f"{c} ({n:,})" for c, n in until["short"].items())
     if until["outside_deep_rounds"]:
-        line += "; not judged by deep rounds: " + ", ".join(until["outside_deep_rounds"])
+        line += f"; judged by no deep round or under {until['least_deep_cases']} times: "
+        line += ", ".join(until["outside_deep_rounds"])
     return line

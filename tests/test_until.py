@@ -202,6 +202,20 @@ def test_the_watch_stops_once_every_judged_clause_reaches_the_rate(tmp_path: Pat
     assert doc["short"] == {} and doc["outside_deep_rounds"] == ["C"] and doc["cases"] == target
 
 
+def test_a_clause_the_rounds_judge_only_by_rare_chance_does_not_hold_the_run(tmp_path: Path) -> None:
+    """4 wrong media types in 177,000 requests: no rate is reached that way, so it is listed apart."""
+    channel = until.Channel(tmp_path)
+    watch, stop = _watch(tmp_path, 1e-3, Counter({"THIN": 3}))
+    channel.report(0, Counter({"A": cases_for(1e-3), "THIN": until.LEAST_DEEP_CASES - 1}), 1)
+    watch.poll()
+    assert stop.is_set() and watch.targets == {"A"}
+    doc = watch.document(Counter({"THIN": 3, "NONE": 5}))
+    assert doc["all_reached"] and doc["outside_deep_rounds"] == ["NONE", "THIN"]
+    assert doc["least_deep_cases"] == until.LEAST_DEEP_CASES
+    coarse, _ = _watch(tmp_path, 0.05)  # 59 cases: a tenth of them, 6, is enough for a coarse rate
+    assert coarse.least == 6
+
+
 def test_with_no_round_merged_every_generated_clause_is_short(tmp_path: Path) -> None:
     watch, _stop = _watch(tmp_path, 0.01, only=("A", "B"))
     watch.finish(Counter())
