@@ -16,7 +16,8 @@ from html import escape
 from billing_kit.conformance.assurance import one_in, rate_ruled_out
 
 WIDTH, PLOT_HEIGHT = 720, 300  # the plot grows taller when the clause names need it
-LEFT, RIGHT, TOP, BOTTOM = 78, 118, 16, 40  # room for the axis labels and the clause names
+LEFT, RIGHT, TOP, BOTTOM = 78, 140, 16, 40  # room for the axis labels and the clause names
+LEADER = 22  # pixels of the thin line from a clause's last point to its name
 LABEL_GAP = 14.0  # pixels between two clause names at the right edge (11 px text)
 FONT = "11px system-ui, sans-serif"
 COLOURS = (
@@ -131,9 +132,14 @@ def render(
         out.append(f'<circle cx="{x(last_t):.1f}" cy="{y(last_r):.1f}" r="2.5" fill="{colour}"/>')  # a lone point shows
         ends.append((y(last_r), clause, colour))
     placed = _spread([(ey, c) for ey, c, _ in ends], TOP + 4, TOP + plot_h)
-    for _, clause, colour in ends:
+    edge = LEFT + plot_w
+    for end_y, clause, colour in ends:
         out.append(
-            f'<text class="clause-label" x="{LEFT + plot_w + 6}" y="{placed[clause] + 4:.1f}" fill="{colour}">'
+            f'<line class="leader" x1="{edge}" y1="{end_y:.1f}" x2="{edge + LEADER}" y2="{placed[clause]:.1f}" '
+            f'stroke="{colour}" stroke-width="0.8"/>'
+        )
+        out.append(
+            f'<text class="clause-label" x="{edge + LEADER + 3}" y="{placed[clause] + 4:.1f}" fill="{colour}">'
             f"{escape(clause)}</text>"
         )
     out.append("</svg>")
