@@ -16,7 +16,7 @@ import pytest
 
 from billing_kit.conformance.traffic import masked
 from tests.support.procs import ROOT, VENV_BIN
-from tests.support.reference import ReferenceServer
+from tests.support.reference import ReferenceServer, start_reference_server
 from tests.support.traffic import judge_file, party, verdicts
 
 
@@ -33,9 +33,15 @@ def _record(server: ReferenceServer, har: Path, sanitize: bool) -> Path:
 
 
 @pytest.fixture(scope="module")
-def hars(reference_server: ReferenceServer, tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Path]:
+def hars(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Path]:
+    """Each recording against a reference of its own: a server that has seen an Idempotency-Key
+    before the recording began answers its reuse 409, which the recording cannot explain."""
     tmp = tmp_path_factory.mktemp("masked")
-    return {flag: _record(reference_server, tmp / f"sanitize-{flag}.har", flag) for flag in (True, False)}
+    recorded = {}
+    for flag in (True, False):
+        with start_reference_server(tmp / f"server-{flag}") as server:
+            recorded[flag] = _record(server, tmp / f"sanitize-{flag}.har", flag)
+    return recorded
 
 
 def test_a_masked_recording_blames_no_one_and_says_how_to_record_it(hars: dict[bool, Path], tmp_path: Path) -> None:

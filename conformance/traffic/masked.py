@@ -54,6 +54,8 @@ def masked_headers(seen: Seen) -> set[str]:
 def unknown_clauses(seen: Seen, hidden: set[str]) -> set[str]:
     """The clauses `seen` says nothing about, given the headers masked in it."""
     out: set[str] = set().union(*(NEEDED_BY[name] for name in hidden))
+    if "authorization" in hidden and seen.header("idempotency-key") is not None:
+        out |= NEEDED_BY["idempotency-key"]  # a replay is per API key: with the key hidden, so is the replay
     refused = seen.response is not None and 400 <= seen.response.status < 500
     if refused and hidden.intersection(_REQUEST_HEADERS):
         out |= IF_REFUSED
