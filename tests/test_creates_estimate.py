@@ -53,13 +53,15 @@ def test_a_deep_run_announces_its_rate_and_ceiling_and_keeps_under_it(
     done = subprocess.run(
         [
             BILLING_KIT, "check", "--base-url", reference_server.base_url, "--api-key", reference_server.sandbox_key,
-            "--only", "REQ-LEN-2", "--duration", "4s", "--rate", "40", "--seed", "3", "--report-json", str(report),
+            "--only", "REQ-LEN-2", "--duration", "15s", "--rate", "40", "--seed", "3", "--report-json", str(report),
         ],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
-    found = re.search(r"Its deep rounds \(4 s\) then create about ([\d.]+) per 100 requests: at --rate 40, about "
-                      r"([\d,]+), at most 160 \(one per request\)\.", done.stdout)  # fmt: skip
+    # 15 s: on a busy machine the default checks alone can take several seconds of the deep run's time.
+    found = re.search(r"Its deep rounds \(15 s\) then create about ([\d.]+) per 100 requests: at --rate 40, about "
+                      r"([\d,]+), at most 600 \(one per request\)\.", done.stdout)  # fmt: skip
     assert found is not None, done.stdout[:1500]
     deep = json.loads(report.read_text())["options"]["deep"]
-    assert deep["distinct_ids"] <= 160 and deep["requests"] <= 160 + 40  # the rate's one-second burst
+    assert deep["rounds"] >= 1, deep  # the ceiling is measured on rounds that ran
+    assert deep["distinct_ids"] <= 600 and deep["requests"] <= 600 + 40  # the rate's one-second burst
