@@ -69,7 +69,8 @@ def one_in_500_server() -> Iterator[zoo_runner.Target]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # a busy 2-core machine: the run's own budget ends it first
-@pytest.mark.parametrize("seed", [1, 2, 3])
+# Seed 1 in `make test`; seeds 2 and 3 (each a minute or two of deep run) in `make test-long`.
+@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.long), pytest.param(3, marks=pytest.mark.long)])
 def test_until_1e3_fails_a_one_in_500_defect(seed: int) -> None:
     """--only the broken clause keeps the run short: the stop rule then waits for that clause alone."""
     with one_in_500_server() as target:
@@ -96,7 +97,7 @@ def test_until_1e3_fails_a_one_in_500_defect(seed: int) -> None:
     assert assurance["failing"] > 1
 
 
-@pytest.mark.slow
+@pytest.mark.long  # minutes: every clause the rounds judge to 1 in 100 (`make test-long`)
 @pytest.mark.timeout(1200)  # a busy 2-core machine: the run's own budget ends it first
 def test_until_on_the_reference_reaches_the_rate_and_exits_0(reference_server: ReferenceServer, tmp_path: Path) -> None:
     html = tmp_path / "report.html"
