@@ -9,7 +9,7 @@ import json
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -153,8 +153,8 @@ def test_sigterm_writes_every_report(tmp_path: Path) -> None:
 
 
 @contextmanager
-def impatient_upstream(wait: float = 1.0) -> Iterator[int]:
-    """A server that gives a request's body `wait` seconds, then answers 408 and closes."""
+def threaded_upstream(answer: Callable[[socket.socket, threading.Event], None]) -> Iterator[int]:
+    """A raw TCP server on a free port: `answer(conn, stop)` on a thread per connection, until the block ends."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -162,7 +162,33 @@ def impatient_upstream(wait: float = 1.0) -> Iterator[int]:
     stop = threading.Event()
     threads: list[threading.Thread] = []
 
-    def answer(conn: socket.socket) -> None:
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            thread = threading.Thread(target=answer, args=(conn, stop), daemon=True)
+            thread.start()
+            threads.append(thread)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        server.join(5)
+        for thread in threads:
+            thread.join(5)
+        listener.close()
+
+
+@contextmanager
+def impatient_upstream(wait: float = 1.0) -> Iterator[int]:
+    """A server that gives a request's body `wait` seconds, then answers 408 and closes."""
+
+    def answer(conn: socket.socket, _stop: threading.Event) -> None:
         with conn:
             conn.settimeout(wait)
             data = b""
@@ -188,26 +214,8 @@ def impatient_upstream(wait: float = 1.0) -> Iterator[int]:
             except (OSError, StopIteration, ValueError):
                 return
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            thread = threading.Thread(target=answer, args=(conn,), daemon=True)
-            thread.start()
-            threads.append(thread)
-
-    server = threading.Thread(target=serve, daemon=True)
-    server.start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        stop.set()
-        server.join(5)
-        for thread in threads:
-            thread.join(5)
-        listener.close()
+    with threaded_upstream(answer) as port:
+        yield port
 
 
 def hang_mid_body(port: int) -> str:
@@ -231,14 +239,8 @@ def test_hanging_client_is_cut_by_the_upstream_not_the_proxy(tmp_path: Path) -> 
 @contextmanager
 def header_limit_upstream(limit: int) -> Iterator[int]:
     """Node.js's way with an over-long head: 431 once `limit` bytes of it are in, then close a moment later."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    listener.settimeout(0.2)
-    stop = threading.Event()
-    threads: list[threading.Thread] = []
 
-    def answer(conn: socket.socket) -> None:
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
         with conn:
             conn.settimeout(10)
             head = b""
@@ -255,26 +257,8 @@ def header_limit_upstream(limit: int) -> Iterator[int]:
             except OSError:
                 return
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            thread = threading.Thread(target=answer, args=(conn,), daemon=True)
-            thread.start()
-            threads.append(thread)
-
-    server = threading.Thread(target=serve, daemon=True)
-    server.start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        stop.set()
-        server.join(5)
-        for thread in threads:
-            thread.join(5)
-        listener.close()
+    with threaded_upstream(answer) as port:
+        yield port
 
 
 def test_an_answer_before_the_head_is_in_is_passed_on_alone_and_blames_no_one(tmp_path: Path) -> None:
