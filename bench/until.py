@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from billing_kit.conformance.demo import _create_key, _free_port, _wait_until_up
+from bench import servers
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -35,34 +35,21 @@ def measure(rate: str, workers: int, seed: int, duration: str | None = None) -> 
     from billing_kit.conformance.contract import load_contract
 
     contract = load_contract()
-    with tempfile.TemporaryDirectory(prefix="bench-until-") as tmp:
-        data_dir = Path(tmp)
-        key = _create_key(data_dir, contract.sandbox_environment)
-        port = _free_port()
-        log = data_dir / "server.log"
-        with log.open("wb") as out:
-            server = subprocess.Popen(
-                [str(VENV_BIN / "billing-kit"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            origin = f"http://127.0.0.1:{port}"
-            _wait_until_up(origin, server, log)
-            report = data_dir / "report.json"
-            argv = [
-                str(VENV_BIN / "billing-kit"), "check", "--base-url", origin + contract.base_path,
-                "--api-key", key, "--seed", str(seed), "--workers", str(workers), "--until", rate,
-                "--report-json", str(report), *(["--duration", duration] if duration else []),
-            ]  # fmt: skip
-            started = time.monotonic()
-            done = subprocess.run(argv, capture_output=True, text=True, check=False)
-            seconds = time.monotonic() - started
-            document = json.loads(report.read_text(encoding="utf-8"))
-        finally:
-            server.terminate()
-            server.wait(30)
+    reference = next(kind for kind in servers.KINDS if kind.name == "reference")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-until-") as tmp,
+        servers.start(reference, Path(tmp), contract) as running,
+    ):
+        report = Path(tmp) / "report.json"
+        argv = [
+            str(VENV_BIN / "billing-kit"), "check", "--base-url", running.server.origin + contract.base_path,
+            "--api-key", running.key, "--seed", str(seed), "--workers", str(workers), "--until", rate,
+            "--report-json", str(report), *(["--duration", duration] if duration else []),
+        ]  # fmt: skip
+        started = time.monotonic()
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        seconds = time.monotonic() - started
+        document = json.loads(report.read_text(encoding="utf-8"))
     deep = document["options"]["deep"]
     until = deep["until"]
     last = max(until["reached"].values(), default=0.0)
