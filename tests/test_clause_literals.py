@@ -38,7 +38,6 @@ NOT_YET_MOVED: dict[str, int] = {
     "checks/generic_judge.py": 20,
     "checks/generic_schemathesis.py": 9,
     "checks/id_burst.py": 2,
-    "checks/idempotency.py": 9,
     "checks/problems.py": 4,
     "checks/request.py": 7,
     "checks/response.py": 19,
@@ -47,7 +46,7 @@ NOT_YET_MOVED: dict[str, int] = {
     "deep.py": 4,
     "execute.py": 1,
     "replay.py": 1,
-    "traffic/judge.py": 31,
+    "traffic/judge.py": 19,
 }
 
 

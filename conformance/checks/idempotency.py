@@ -15,12 +15,14 @@ from typing import Any
 
 from billing_kit.conformance.checks import check
 from billing_kit.conformance.context import API, LIVE, CheckContext, Inconclusive, describe
+from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
 from billing_kit.conformance.reproduce import rerun_command
+from billing_kit.conformance.rules import idempotency as rules
+from billing_kit.conformance.rules.across import Broken
 
-HEADER = "Idempotency-Key"
+HEADER = rules.HEADER
 CONCURRENT = 50
-CONFLICT_STATUSES = (409, 422)
 LATE = "late-replay"
 # The late replay's gap is the run's length; a run cut short by --only waits up to this much more.
 LATE_MIN_GAP = 3.0
@@ -54,15 +56,12 @@ def first_create(ctx: CheckContext, body: dict[str, Any], key: str, auth: str = 
     return exchange, customer
 
 
-def warn(ctx: CheckContext, clause: str, message: str, exchange: Exchange | None, expected: str, actual: str) -> None:
-    ctx.violation(
-        clause,
-        message,
-        expected=expected,
-        actual=actual,
-        exchange=exchange,
-        reproduce=rerun_command(ctx.config, clause),
-    )
+def warn(ctx: CheckContext, broken: Broken | None, exchange: Exchange | None) -> None:
+    """Report what a rule found broken, if anything, with the rerun that shows it again."""
+    if broken is not None:
+        failure = Failure.of(broken, exchange)
+        failure.reproduce = rerun_command(ctx.config, broken.clause)
+        ctx.report(failure)
 
 
 def answer(exchange: Exchange) -> str:
@@ -70,22 +69,19 @@ def answer(exchange: Exchange) -> str:
     return f"{describe(exchange)}, id {customer}" if customer else describe(exchange)
 
 
+def facts(exchange: Exchange) -> rules.Answer[str]:
+    """What the rules read of one answer: its status, the customer it created, how a report shows it."""
+    return rules.Answer(exchange.status or 0, created_id(exchange), answer(exchange))
+
+
 @check("IDEM-1", order=60, confirm="scenario")
 def replay(ctx: CheckContext) -> None:
     """The same key and body again: the first response replayed (same status, same id)."""
     key = idem_key(ctx, "replay")
     body = {"email": f"idem-replay-{ctx.nonce}@example.com", "name": "Replay"}
-    first, customer = first_create(ctx, body, key)
+    first, _ = first_create(ctx, body, key)
     again = ctx.require_answer(post_with_key(ctx, body, key))
-    if again.status != first.status or created_id(again) != customer:
-        warn(
-            ctx,
-            "IDEM-1",
-            "a retry with the same Idempotency-Key and body was not a replay",
-            again,
-            f"HTTP {first.status}, id {customer}",
-            answer(again),
-        )
+    warn(ctx, rules.not_a_replay(facts(first), facts(again)), again)
 
 
 def late_body(ctx: CheckContext) -> dict[str, Any]:
@@ -111,15 +107,8 @@ def replay_later(ctx: CheckContext) -> None:
         time.sleep(min(LATE_MIN_GAP - gap, max(0.0, budget.remaining() - ctx.config.timeout)))
         gap = time.monotonic() - first.answered_at
     again = ctx.require_answer(post_with_key(ctx, late_body(ctx), key))
-    if again.status != first.status or created_id(again) != customer:
-        warn(
-            ctx,
-            "IDEM-1",
-            f"a retry {gap:.0f} s after the first request (the contract says 24 hours) was not a replay",
-            again,
-            f"HTTP {first.status}, id {customer}",
-            answer(again),
-        )
+    first_answer = rules.Answer(first.status or 0, customer)
+    warn(ctx, rules.not_a_replay(first_answer, facts(again), after=gap), again)
 
 
 def _idem_header(exchange: Exchange) -> str | None:
@@ -131,18 +120,9 @@ def different_body(ctx: CheckContext) -> None:
     """The same key with a different body: 409 or 422, and no customer created."""
     key = idem_key(ctx, "conflict")
     body = {"email": f"idem-conflict-{ctx.nonce}@example.com", "name": "First"}
-    _, customer = first_create(ctx, body, key)
+    first, _ = first_create(ctx, body, key)
     other = ctx.require_answer(post_with_key(ctx, {**body, "name": "Second"}, key))
-    if other.succeeded or other.status not in CONFLICT_STATUSES:
-        how = "a new customer" if created_id(other) not in (None, customer) else "not 409 or 422"
-        warn(
-            ctx,
-            "IDEM-2",
-            f"the same Idempotency-Key with a different body: {how}",
-            other,
-            " or ".join(map(str, CONFLICT_STATUSES)),
-            answer(other),
-        )
+    warn(ctx, rules.no_conflict(facts(first), facts(other)), other)
 
 
 @check("IDEM-3", order=60, confirm="scenario")
@@ -163,25 +143,11 @@ def concurrent_retries(ctx: CheckContext) -> None:
     if not answered:
         raise Inconclusive("no usable answer to the concurrent requests; see ERR-2")
     ids = {customer for e in answered if (customer := created_id(e))}
-    if len(ids) > 1:
-        warn(
-            ctx,
-            "IDEM-3",
-            f"{CONCURRENT} concurrent requests with one Idempotency-Key created {len(ids)} customers",
-            next(e for e in answered if e.succeeded),
-            "exactly one id",
-            f"{len(ids)} distinct ids",
-        )
-    odd = [e for e in answered if not (e.status == 409 or (e.status == 201 and created_id(e) in ids))]
-    if odd:
-        warn(
-            ctx,
-            "IDEM-3",
-            f"{len(odd)} of {CONCURRENT} concurrent requests got neither the replayed 201 nor a 409",
-            odd[0],
-            "201 (the same id) or 409",
-            answer(odd[0]),
-        )
+    many = rules.customers_of_concurrent(ids, CONCURRENT)
+    if many is not None:
+        warn(ctx, many, next(e for e in answered if e.succeeded))
+    odd = [e for e in answered if not rules.concurrent_answer(facts(e), ids)]
+    warn(ctx, rules.odd_concurrent([facts(e) for e in odd], CONCURRENT), odd[0] if odd else None)
 
 
 @check("IDEM-3", order=61, confirm="scenario")
@@ -192,40 +158,19 @@ def failed_request_not_recorded(ctx: CheckContext) -> None:
     if failed.succeeded or not 400 <= (failed.status or 0) < 500:
         raise Inconclusive(f"a body without email was not rejected ({describe(failed)}); see REQ-EMAIL-1")
     corrected = ctx.require_answer(post_with_key(ctx, {"email": f"idem-corrected-{ctx.nonce}@example.com"}, key))
-    if created_id(corrected) is None:
-        warn(
-            ctx,
-            "IDEM-3",
-            "the corrected retry of a rejected request was refused: the failure was recorded",
-            corrected,
-            "201",
-            answer(corrected),
-        )
+    warn(ctx, rules.failure_recorded(facts(corrected)), corrected)
 
 
 @check("IDEM-3", order=61)
 def key_length(ctx: CheckContext) -> None:
     """A key of the spec's maxLength is accepted; one character more is rejected."""
     limit = ctx.contract.idempotency_key_max_length
-    for length, accept in ((limit, True), (limit + 1, False)):
+    for length in (limit, limit + 1):
         key = idem_key(ctx, f"length{length}", length)
         exchange = ctx.require_answer(post_with_key(ctx, {"email": f"idem-len{length}-{ctx.nonce}@example.com"}, key))
-        if accept and not exchange.succeeded:
-            ctx.violation(
-                "IDEM-3",
-                f"an Idempotency-Key of {length} characters (the spec's maxLength) refused",
-                expected="201",
-                actual=describe(exchange),
-                exchange=exchange,
-            )
-        elif not accept and exchange.succeeded:
-            ctx.violation(
-                "IDEM-3",
-                f"an Idempotency-Key of {length} characters (over the spec's maxLength {limit}) accepted",
-                expected="a 4xx",
-                actual=describe(exchange),
-                exchange=exchange,
-            )
+        broken = rules.key_length(length, limit, accepted=exchange.succeeded, shown=describe(exchange))
+        if broken is not None:
+            ctx.report(Failure.of(broken, exchange))
 
 
 @check("IDEM-4", order=62, needs=("api_key", "live_key"), confirm="scenario")
@@ -233,15 +178,6 @@ def scoped_per_api_key(ctx: CheckContext) -> None:
     """The same key with a sandbox and a live API key: two independent customers (one live create)."""
     key = idem_key(ctx, "scope")
     body = {"email": f"idem-scope-{ctx.nonce}@example.com"}
-    _, sandbox_id = first_create(ctx, body, key, API)
+    sandbox, _ = first_create(ctx, body, key, API)
     live = ctx.require_answer(post_with_key(ctx, body, key, LIVE))
-    live_id = created_id(live)
-    if live_id is None or live_id == sandbox_id:
-        warn(
-            ctx,
-            "IDEM-4",
-            "the same Idempotency-Key under a live key did not make its own customer",
-            live,
-            f"201 with an id other than {sandbox_id}",
-            answer(live),
-        )
+    warn(ctx, rules.not_scoped(facts(sandbox), facts(live)), live)

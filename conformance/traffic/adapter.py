@@ -6,7 +6,6 @@
     problem_failures(...)   problems.problem_failures: ERR-3 on one error answer
     server_error(...)       errors._server_error: ERR-2 on one exchange
     judge_refusal(...)      answers.judge_refusal: AUTH-2/AUTH-3 on one refusal
-    CONFLICT_STATUSES       idempotency.CONFLICT_STATUSES: what IDEM-2 accepts
 
 The suite's checks report through a `CheckContext`; `TrafficContext` is that
 context without a client: it only collects the findings the judging code makes.
@@ -24,7 +23,6 @@ from billing_kit.conformance.checks import (
     errors,
     generic,
     generic_judge,
-    idempotency,
     problems,
     response,
 )
@@ -37,10 +35,7 @@ from billing_kit.conformance.http import Client
 from billing_kit.conformance.model import Exchange, Finding
 from billing_kit.conformance.redact import Redactor
 
-__all__ = ["BIG_NUMBER_MAY", "CONFLICT_STATUSES", "AuthKind", "Expectation", "TrafficContext"]
-
-# IDEM-2: the statuses a conflicting retry may get.
-CONFLICT_STATUSES: tuple[int, ...] = idempotency.CONFLICT_STATUSES
+__all__ = ["BIG_NUMBER_MAY", "AuthKind", "Expectation", "TrafficContext"]
 
 
 class _NoClient:

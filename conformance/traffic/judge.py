@@ -34,6 +34,7 @@ from billing_kit.conformance.model import Exchange, Finding, RecordedRequest, Re
 from billing_kit.conformance.redact import mask_key
 from billing_kit.conformance.reproduce import curl_command
 from billing_kit.conformance.rules import accepted, across, exercised
+from billing_kit.conformance.rules import idempotency as idem_rules
 from billing_kit.conformance.traffic import adapter
 from billing_kit.conformance.traffic.record import CLIENT_LEFT, UPSTREAM_DOWN, Seen, to_exchange
 
@@ -84,6 +85,11 @@ class _Idem:
     status: int
     customer: int | None
     answered: float = 0.0  # when its answer ended (its start plus its elapsed time); 0.0: not known
+
+    @property
+    def answer(self) -> idem_rules.Answer[int]:
+        """The first answer for its key, as the IDEM rules read it."""
+        return idem_rules.Answer(self.status, self.customer)
 
 
 @dataclass(slots=True)
@@ -204,8 +210,8 @@ class TrafficJudge:
             return
         unexplained = []
         for item in held:
-            if 0.0 < seen.started < item.answered:
-                clauses.add("IDEM-3" if item.body == body else "IDEM-2")
+            if idem_rules.overlapping(seen.started, item.answered):
+                clauses.add(idem_rules.retry_clause(same_body=item.body == body, overlapped=True))
             else:
                 unexplained.append(item)
         self._release(unexplained)
@@ -298,7 +304,7 @@ class TrafficJudge:
         if prior is not None and not exchange.created:
             # A retry's refusal (409 in progress, 409/422 for another body) is judged under IDEM, not as a create.
             found += self._retry_refused(exchange, prior, digest(bytes(seen.body)), expected, clauses)
-        elif slot is not None and status == adapter.CONFLICT_STATUSES[0] and accept_clauses and seen.started > 0.0:
+        elif slot is not None and status == idem_rules.IN_PROGRESS and accept_clauses and seen.started > 0.0:
             # "In progress" before the first request's answer was seen: held until that create shows up.
             clauses -= accept_clauses
             held = self._server(lambda: adapter.judge_answer(self.ctx, "POST", exchange, expected, sent))
@@ -362,27 +368,11 @@ class TrafficJudge:
     def _retry_refused(
         self, exchange: Exchange, prior: _Idem, body: int, expected: adapter.Expectation, clauses: set[str]
     ) -> list[Finding]:
-        status = exchange.status or 0
-        if prior.body == body:
-            clauses.add("IDEM-1")
-            if status != prior.status and status != adapter.CONFLICT_STATUSES[0]:
-                return [
-                    self._violation(
-                        "IDEM-1", "a retry with the same Idempotency-Key and body was not replayed",
-                        f"HTTP {prior.status} replayed (or 409 while the first is in progress)", describe(exchange),
-                        exchange,
-                    )
-                ]  # fmt: skip
-            return []
-        clauses.add("IDEM-2")
-        if status not in adapter.CONFLICT_STATUSES and expected.must_accept:
-            return [
-                self._violation(
-                    "IDEM-2", "the same Idempotency-Key with another body got no conflict",
-                    " or ".join(map(str, adapter.CONFLICT_STATUSES)), describe(exchange), exchange,
-                )
-            ]  # fmt: skip
-        return []
+        same_body = prior.body == body
+        clauses.add(idem_rules.retry_clause(same_body=same_body))
+        retry: idem_rules.Answer[int] = idem_rules.Answer(exchange.status or 0, None, describe(exchange))
+        broken = idem_rules.refused_retry(prior.answer, retry, same_body=same_body, fixes_outcome=expected.must_accept)
+        return [] if broken is None else [self._broken(broken, exchange)]
 
     def _across(
         self, exchange: Exchange, key: int | None, idem: str | None, seen: Seen, clauses: set[str]
@@ -420,34 +410,17 @@ class TrafficJudge:
         found: list[Finding] = []
         prior = self.idem.get((key, idem))
         replay = False
+        retry = idem_rules.Answer(status, customer, describe(exchange))
         if prior is not None:
             self.idem.move_to_end((key, idem))
-            if prior.body == body:
-                # Sent before the first one's answer ended: concurrent requests (IDEM-3), not a retry (IDEM-1).
-                concurrent = 0.0 < seen.started < prior.answered
-                clause = "IDEM-3" if concurrent else "IDEM-1"
-                clauses.add(clause)
-                replay = prior.customer == customer
-                if not replay:
-                    message = (
-                        "concurrent requests with the same Idempotency-Key and body made two customers"
-                        if concurrent
-                        else "a retry with the same Idempotency-Key and body made another customer"
-                    )
-                    found.append(
-                        self._violation(
-                            clause, message,
-                            "the first answer replayed (same id)", f"{describe(exchange)} with a new id", exchange,
-                        )
-                    )  # fmt: skip
-            else:
-                clauses.add("IDEM-2")
-                found.append(
-                    self._violation(
-                        "IDEM-2", "the same Idempotency-Key with another body was accepted",
-                        " or ".join(map(str, adapter.CONFLICT_STATUSES)), describe(exchange), exchange,
-                    )
-                )  # fmt: skip
+            same_body = prior.body == body
+            # Sent before the first one's answer ended: concurrent requests (IDEM-3), not a retry (IDEM-1).
+            overlapped = idem_rules.overlapping(seen.started, prior.answered)
+            clauses.add(idem_rules.retry_clause(same_body=same_body, overlapped=overlapped))
+            replay = same_body and idem_rules.same_customer(prior.answer, retry)
+            broken = idem_rules.created_retry(prior.answer, retry, same_body=same_body, overlapped=overlapped)
+            if broken is not None:
+                found.append(self._broken(broken, exchange))
         else:
             elapsed = seen.response.elapsed if seen.response is not None else 0.0
             answered = seen.started + elapsed if seen.started > 0.0 else 0.0  # a source without times: never concurrent
@@ -461,14 +434,10 @@ class TrafficJudge:
             if len(self.idem_owner) > IDEM_RECORDS:
                 self.idem_owner.popitem(last=False)
         elif owner[0] != key:
-            clauses.add("IDEM-4")
-            if owner[1] == customer:
-                found.append(
-                    self._violation(
-                        "IDEM-4", "an Idempotency-Key sent with another API key replayed that key's customer",
-                        "an independent customer", "the other key's customer id", exchange,
-                    )
-                )  # fmt: skip
+            clauses.add(idem_rules.IDEM_4)
+            broken = idem_rules.other_key_replayed(idem_rules.Answer(0, owner[1]), retry)
+            if broken is not None:
+                found.append(self._broken(broken, exchange))
                 replay = True
         return replay, found
 
@@ -478,10 +447,6 @@ class TrafficJudge:
             broken.clause, "violation", broken.title, check=SERVER, expected=broken.expected,
             actual=broken.actual, exchange=exchange,
         )  # fmt: skip
-
-    @staticmethod
-    def _violation(clause: str, message: str, expected: str, actual: str, exchange: Exchange) -> Finding:
-        return Finding(clause, "violation", message, check=SERVER, expected=expected, actual=actual, exchange=exchange)
 
     # -- evidence -------------------------------------------------------------
     def evidence(self, seen: Seen, exchange: Exchange, token: str | None) -> Exchange:
