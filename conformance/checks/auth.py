@@ -6,7 +6,9 @@ from billing_kit.conformance import corpora
 from billing_kit.conformance.checks import check
 from billing_kit.conformance.checks.answers import judge_refusal
 from billing_kit.conformance.context import API, LIVE, CheckContext, LiveCapReached, RawAuth, describe
+from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.redact import mask_key
+from billing_kit.conformance.rules import auth as rules
 from billing_kit.conformance.rules import exercised
 
 
@@ -27,22 +29,11 @@ def valid_key_accepted(ctx: CheckContext) -> None:
             continue
         expected_env = ctx.contract.environment_of_key(key)
         body = exchange.json_body()
-        if not exchange.succeeded:
-            ctx.violation(
-                "AUTH-1",
-                f"a valid {auth} key was refused",
-                expected="201",
-                actual=describe(exchange),
-                exchange=exchange,
-            )
-        elif isinstance(body, dict) and body.get("environment") != expected_env:
-            ctx.violation(
-                "AUTH-1",
-                "the key's prefix does not set the environment",
-                expected=f"environment {expected_env!r}",
-                actual=f"environment {body.get('environment')!r}",
-                exchange=exchange,
-            )
+        broken = rules.valid_key_refused(auth, exchange.succeeded, describe(exchange))
+        if broken is None and isinstance(body, dict):
+            broken = rules.environment_not_set(expected_env, body.get("environment"))
+        if broken is not None:
+            ctx.report(Failure.of(broken, exchange))
 
 
 NEAR_MISS = "a near miss of the API key"
@@ -102,9 +93,7 @@ def refused_keys(ctx: CheckContext) -> None:
         if not exercised.answered(exchange):
             continue  # no answer judges no clause but ERR-2
         if exercised.server_error(exchange):
-            ctx.violation(
-                "AUTH-2", f"{case}: not refused", expected="401", actual=describe(exchange), exchange=exchange
-            )
+            ctx.report(Failure.of(rules.not_refused(case, describe(exchange)), exchange))
             continue
         judge_refusal(ctx, case, exchange, may_400, token, curl=not case.startswith(NEAR_MISS))
     if ctx.config.api_key and not ctx.config.case:
@@ -112,8 +101,6 @@ def refused_keys(ctx: CheckContext) -> None:
         exchange = ctx.send(_sample_body(ctx), auth=None, path=f"/customers?api_key={ctx.config.api_key}")
         label = "the key in the query string"
         if exercised.server_error(exchange):
-            ctx.violation(
-                "AUTH-2", f"{label}: not refused", expected="401", actual=describe(exchange), exchange=exchange
-            )
+            ctx.report(Failure.of(rules.not_refused(label, describe(exchange)), exchange))
         elif exchange.ok:
             judge_refusal(ctx, label, exchange, False, None)

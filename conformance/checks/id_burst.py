@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from billing_kit.conformance.checks import check
 from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.rules import across
 
 # The id space the burst is designed to expose, and the chance of a repeat it is designed for.
 DESIGN_SPACE = 16**4
@@ -75,12 +76,12 @@ def id_burst(ctx: CheckContext) -> None:
             repeats.append((found, first, exchange))
         seen.setdefault(found, exchange)
     if not seen:
-        ctx.inconclusive("RES-ID-2", f"none of the {size} burst creates succeeded")
+        ctx.inconclusive(across.RES_ID_2, f"none of the {size} burst creates succeeded")
         return
     if repeats:
         shown = ", ".join(repeat for repeat, _, _ in repeats[:3])
         ctx.violation(
-            "RES-ID-2",
+            across.RES_ID_2,
             f"{len(seen) + len(repeats)} creates of a burst of {size} got {len(repeats)} repeated ids",
             expected="distinct ids",
             actual=f"repeated: {shown}{' …' if len(repeats) > 3 else ''}",

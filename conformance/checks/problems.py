@@ -11,6 +11,7 @@ from billing_kit.conformance.context import API, CheckContext, RawAuth, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
 from billing_kit.conformance.redact import MASK_MARK
+from billing_kit.conformance.rules import errors
 
 PROBLEM_TYPE = "application/problem+json"
 EVIDENCE_KEPT = 3
@@ -38,10 +39,9 @@ def must_breaks_rejected(ctx: CheckContext) -> None:
     """One request breaking each MUST rule of REQ-* and AUTH-* is rejected (other checks add theirs)."""
     for rule, body, auth in must_breaking_requests(ctx):
         exchange = ctx.send(body, auth=auth)
-        if exchange.ok and not 400 <= (exchange.status or 0) < 500:
-            ctx.violation(
-                "ERR-1", f"{rule}: not rejected", expected="a 4xx", actual=describe(exchange), exchange=exchange
-            )
+        broken = errors.not_rejected(rule, exchange.status or 0, describe(exchange)) if exchange.ok else None
+        if broken is not None:
+            ctx.report(Failure.of(broken, exchange))
 
 
 def _odd_headers(exchange: Exchange) -> bool:
@@ -68,7 +68,7 @@ def _long_strings(value: Any) -> Iterator[str]:
 def problem_failures(exchange: Exchange) -> Iterator[Failure]:
     """Each way this error answer breaks ERR-3 (the title names the rule, the same for every answer)."""
     for rule, expected, actual in _problem_rules(exchange):
-        yield Failure("ERR-3", rule, expected=expected, actual=actual, exchange=exchange)
+        yield Failure(errors.ERR_3, rule, expected=expected, actual=actual, exchange=exchange)
 
 
 def _problem_rules(exchange: Exchange) -> Iterator[tuple[str, str, str]]:
@@ -116,7 +116,7 @@ def _problem_rules(exchange: Exchange) -> Iterator[tuple[str, str, str]]:
 
 
 def _is_client_error(exchange: Exchange) -> bool:
-    return 400 <= (exchange.status or 0) < 500
+    return errors.rejected(exchange.status or 0)
 
 
 @check("ERR-3", order=97, needs=())
@@ -139,5 +139,5 @@ def errors_are_problems(ctx: CheckContext) -> None:
             failure.title = f"{rule} ({len(failures)} of {judged} error answers)"
             ctx.report(failure)
     if judged == 0:
-        ctx.inconclusive("ERR-3", "the run saw no error answer")
-    ctx.evidence("ERR-3", judged, required=1, case="every 4xx of the run")
+        ctx.inconclusive(errors.ERR_3, "the run saw no error answer")
+    ctx.evidence(errors.ERR_3, judged, required=1, case="every 4xx of the run")

@@ -9,6 +9,9 @@ clause is judged the same way wherever its evidence comes from.
 - `across`: RES-ID-2 (ids never repeat) and RES-ORG-1 (one org_id per key) over a stream of creates.
 - `accepted`: the response clauses a created customer is judged on.
 - `idempotency`: IDEM-1..4, what a second create with one Idempotency-Key must get (the suite's retries and traffic's).
+- `auth`: AUTH-1..3, a valid key accepted in its environment, a refusal's status; a key in the query.
+- `errors`: ERR-1..4 by name; a MUST-breaking request not rejected (ERR-1).
+- `shows`: which clauses one request and its answer show (an accepted create, a 4xx, a 401, another method).
 - `echo`: RES-ECHO-1's leeway for numbers outside I-JSON.
 - `masked`: the clauses a header hidden by a recorder leaves unknown.
 - `sizes`: a 413 to a valid create within the body limit (RES-1).

@@ -14,8 +14,9 @@
 
 State stays bounded over any number of exchanges: keys, ids and bodies are kept
 as 64-bit hashes, idempotency records in a bounded LRU, and RES-ID-2 compares a
-new id with the last IDS_KEPT ids (about 20 MiB at most). The judging code lives in
-the suite's checks and is reached through `adapter` only.
+new id with the last IDS_KEPT ids (about 20 MiB at most). The judging code is the
+suite's: the rules (`conformance/rules/`: IDEM-*, RES-ID-2, RES-ORG-1, which clauses an
+exchange shows) called here, the checks' judging functions reached through `adapter` only.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
 from billing_kit.conformance.model import Exchange, Finding, RecordedRequest, RecordedResponse
 from billing_kit.conformance.redact import mask_key
 from billing_kit.conformance.reproduce import curl_command
-from billing_kit.conformance.rules import accepted, across, exercised
+from billing_kit.conformance.rules import across, auth, errors, exercised, shows
 from billing_kit.conformance.rules import idempotency as idem_rules
 from billing_kit.conformance.traffic import adapter
 from billing_kit.conformance.traffic.record import CLIENT_LEFT, UPSTREAM_DOWN, Seen, to_exchange
@@ -47,7 +48,6 @@ IDS_KEPT = 200_000  # created ids (64-bit hashes) RES-ID-2 compares against (old
 WAIT_FOR_FIRST = 120.0
 PSEUDONYM = "~"  # a capture's key stand-in: `sk_test_...abcd~<hash>`
 ELLIPSIS = "..."
-RES_CLAUSES = accepted.ACCEPTED
 SKIPPED_METHODS = frozenset({"OPTIONS", "HEAD", "CONNECT", "QUERY"})
 _BEARER = re.compile(r"Bearer ([!-~]+)", re.ASCII)
 
@@ -152,7 +152,7 @@ class TrafficJudge:
             if seen.method.upper() in SKIPPED_METHODS:
                 self.skipped["OPTIONS, HEAD, CONNECT or QUERY (not judged)"] += 1
                 return Judged([], set())
-            clauses |= {"ERR-2", "ERR-4"}
+            clauses |= shows.other_method()
             found += self._server(
                 lambda: adapter.judge_answer(self.ctx, seen.method, exchange, adapter.Expectation(), None)
             )
@@ -231,11 +231,11 @@ class TrafficJudge:
     def _no_answer(self, seen: Seen, exchange: Exchange, clauses: set[str]) -> list[Finding]:
         if seen.error == UPSTREAM_DOWN:
             message = f"{UPSTREAM_DOWN}: the proxy answered 502"
-            return [Finding("ERR-2", "note", message, check=SERVER, exchange=exchange)]
+            return [Finding(errors.ERR_2, "note", message, check=SERVER, exchange=exchange)]
         if not seen.complete or seen.error == CLIENT_LEFT:
             self.skipped["the client went away before an answer"] += 1
             return []
-        clauses.add("ERR-2")
+        clauses.add(errors.ERR_2)
         return self._server_error(exchange)
 
     def _server_error(self, exchange: Exchange) -> list[Finding]:
@@ -244,7 +244,7 @@ class TrafficJudge:
             return []
         return [
             Finding(
-                "ERR-2", "violation", why, check=SERVER, expected="a 2xx or 4xx answer within the timeout",
+                errors.ERR_2, "violation", why, check=SERVER, expected="a 2xx or 4xx answer within the timeout",
                 actual=why, exchange=exchange,
             )
         ]  # fmt: skip
@@ -264,10 +264,10 @@ class TrafficJudge:
         if seen.announced_size > self.contract.body_bytes_limit:
             expected = adapter.Expectation()
             if kind != "valid":
-                expected.add("AUTH-2", "must", "no usable key", statuses=(400, 401))
+                expected.add(auth.AUTH_2, "must", "no usable key", statuses=(400, auth.REFUSED))
             limit = self.contract.body_bytes_limit
             expected.add(
-                "REQ-BODY-2", "should", "a body over the limit", f"{seen.announced_size} > {limit} bytes", (413,)
+                shows.REQ_BODY_2, "should", "a body over the limit", f"{seen.announced_size} > {limit} bytes", (413,)
             )
         else:
             expected = adapter.expectation(
@@ -281,7 +281,7 @@ class TrafficJudge:
             )
         exchange.sent = expected.value
         found = self._client(seen, expected, exchange)
-        clauses.add("ERR-2")
+        clauses.add(errors.ERR_2)
         found += self._server_error(exchange)
         if exercised.told_to_wait(exchange):  # ERR-2's exception: the client was told to retry; nothing to judge
             return found
@@ -290,13 +290,11 @@ class TrafficJudge:
             found += self._server(lambda: broken.update(adapter.judge_answer(self.ctx, "POST", exchange, expected, {})))
             clauses |= broken
             return found
-        clauses.update(b.clause for b in expected.breaks)
-        if any(b.strength == "must" for b in expected.breaks):
-            clauses.add("ERR-1")
-        accept_clauses = set(RES_CLAUSES) | self._accept_clauses(expected.value) if expected.must_accept else set()
+        clauses |= shows.of_request((b.clause, b.strength) for b in expected.breaks)
+        accept_clauses = shows.accepted_create(expected.value) if expected.must_accept else set()
         clauses |= accept_clauses
         if expected.nul_fields:
-            clauses.add("REQ-TEXT-1")
+            clauses.add(shows.REQ_TEXT_1)
         sent = expected.value if isinstance(expected.value, dict) else {}
         created = exchange.created and isinstance(exchange.json_body(), dict)
         slot = (key, digest(idem)) if key is not None and idem is not None else None
@@ -317,25 +315,12 @@ class TrafficJudge:
             found += self._server(lambda: self._report_created(exchange, sent, env, numbers_free))
         if created:
             found += self._across(exchange, key, idem, seen, clauses)
-        if 400 <= status < 500:
-            clauses.add("ERR-3")
+        clauses |= shows.of_answer(status, key_valid=kind == "valid")
+        if errors.rejected(status):
             found += self._server(lambda: self._report_problems(exchange))
-        if status == 401:
-            clauses.update({"AUTH-2", "AUTH-3"})
+        if status == auth.REFUSED:
             found += self._server(lambda: adapter.judge_refusal(self.ctx, "a refused request", exchange, False, token))
-        elif kind != "valid":
-            clauses.add("AUTH-2")
         return found
-
-    @staticmethod
-    def _accept_clauses(value: Any) -> set[str]:
-        out = {"REQ-EMAIL-2"}
-        if isinstance(value, dict):
-            if "name" in value or "external_id" in value:
-                out.add("REQ-LEN-1")
-            if "metadata" in value:
-                out.add("REQ-META-1")
-        return out
 
     def _client(self, seen: Seen, expected: adapter.Expectation, exchange: Exchange) -> list[Finding]:
         found = [
@@ -346,12 +331,7 @@ class TrafficJudge:
             for brk in expected.breaks
         ]  # fmt: skip
         if self.query_keys(seen):
-            found.append(
-                Finding(
-                    "AUTH-1", "violation", "the client sent its key in the query string", check=CLIENT,
-                    expected="Authorization: Bearer <key>", actual="the key in the URL's query", exchange=exchange,
-                )
-            )  # fmt: skip
+            found.append(self._broken(auth.key_in_query(), exchange, check=CLIENT))
         return found
 
     def _report_created(
@@ -388,7 +368,7 @@ class TrafficJudge:
                 exchange, key, digest(idem), digest(bytes(seen.body)), customer, clauses, seen
             )
             found += idem_found
-        clauses.add("RES-ID-2")
+        clauses.add(across.RES_ID_2)
         if across.repeated_id(self.ids, customer, replay=replay):
             found.append(self._broken(across.duplicate_id(body["id"]), exchange))
         if customer not in self.ids:
@@ -442,9 +422,9 @@ class TrafficJudge:
         return replay, found
 
     @staticmethod
-    def _broken(broken: across.Broken, exchange: Exchange) -> Finding:
+    def _broken(broken: across.Broken, exchange: Exchange, check: str = SERVER) -> Finding:
         return Finding(
-            broken.clause, "violation", broken.title, check=SERVER, expected=broken.expected,
+            broken.clause, "violation", broken.title, check=check, expected=broken.expected,
             actual=broken.actual, exchange=exchange,
         )  # fmt: skip
 
