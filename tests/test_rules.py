@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from billing_kit.conformance import strategies
-from billing_kit.conformance.rules import across, echo, exercised
+from billing_kit.conformance.rules import accepted, across, echo, exercised, shows
 from tests.support.canned import answer, unanswered
 
 
@@ -47,3 +47,8 @@ def test_told_to_wait_is_answered_never_usable_never_a_break() -> None:
     assert not exercised.broken_by_5xx(wait, "accept")
     assert not exercised.told_to_wait(answer(503, {}, headers={"Retry-After": "soon"}))
     assert not exercised.told_to_wait(answer(500, {}, headers={"Retry-After": "1"}))
+
+
+def test_an_accepted_create_without_email_still_shows_the_email_rule() -> None:
+    email, length = shows.MEMBER_CLAUSES["email"], shows.MEMBER_CLAUSES["name"]
+    assert shows.accepted_create({"name": "A"}) == set(accepted.ACCEPTED) | {email, length}
