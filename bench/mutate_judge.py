@@ -1,21 +1,28 @@
 """How well the fast tests guard the suite's judge: mutmut over the judging functions.
 
     .venv/bin/pip install -r bench/mutation-requirements.txt
-    .venv/bin/python -m bench.mutate_judge [--max-children 2] [--keep]
+    .venv/bin/python -m bench.mutate_judge [--max-children 2] [--keep] [--only FILE] [--require 95]
 
-Mutated: exactly the functions in `TARGETS` (the judging code of `runner.fold`
-and the ledger, `corpora.judge_case`, `generic_judge`, the RES-* body judges, the
-ERR-3 problem judge, the ERR-2 server-error judge): mutmut mutates every function
-of those files, and only the mutants of these functions are run and counted.
-Tested with: `tests/test_judge_*.py` only (canned exchanges, no server).
+Mutated: exactly the functions in `TARGETS`: the judging code of `runner.fold` and
+the ledger, `corpora.judge_case`, `generic_judge`, the RES-* body judges, the ERR-3
+problem judge, the ERR-2 server-error judge, and every function of every module of
+`conformance/rules/` (read from the package each time the script runs, so a module
+added there is mutated with no edit here; a module of constants only has nothing to
+mutate). mutmut mutates every function of those files, and only the mutants of these
+functions are run and counted. A name in `TARGETS` that is no function of its file
+is an error: a judge that moved is not silently left unmutated.
+Tested with: `tests/test_judge_*.py`, `tests/test_rules.py` and `tests/test_rules_*.py`
+(canned exchanges, no server), but not `SOURCE_TESTS`, which read the rules' source
+(mutmut's copy of it is trampolines and mutant copies, not the source).
 
 mutmut copies the sources into `mutants/` and does not follow links, while the
 repository keeps `conformance/` at its root with `billing_kit/conformance` a link
 to it; so the script lays a copy in `.mutmut/` (git-ignored) with the links
 resolved and the spec beside the package (where the wheel ships it), and runs
-mutmut there. It prints the score (killed or timed out / all mutants of the
-targets) and each survivor as a one-line diff, marked when `bench/MUTATION.md`
-lists it as equivalent (matched by function and diff, not by mutant number).
+mutmut there. It prints, per target function, killed/mutants; each survivor as a
+one-line diff, marked when `bench/MUTATION.md` lists it as equivalent (matched by
+function and diff, not by mutant number); the score (killed or timed out / all
+mutants of the targets) and the score of the rules modules alone.
 Exit 0 when the score is at least `--require` per cent (default 90).
 """
 
@@ -36,7 +43,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".mutmut"
 EQUIVALENTS = ROOT / "bench" / "MUTATION.md"
-TESTS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").glob("test_judge_*.py"))
+RULES = ROOT / "conformance" / "rules"
+# Tests that read the rules' source rather than judge with them: mutmut's copy of the
+# package is trampolines and mutant copies, so they are not run against mutants.
+SOURCE_TESTS = frozenset({"tests/test_rules_no_repeats.py"})
+TESTS = sorted(
+    {
+        p.relative_to(ROOT).as_posix()
+        for pattern in ("test_judge_*.py", "test_rules.py", "test_rules_*.py")
+        for p in (ROOT / "tests").glob(pattern)
+    }
+    - SOURCE_TESTS
+)
 
 # file under billing_kit/ -> the judging functions of it that are mutated ("Class.method" for methods)
 TARGETS: dict[str, tuple[str, ...]] = {
@@ -73,15 +91,8 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "auth_kind",
         "bearer_shaped",
     ),
-    "conformance/checks/response.py": (
-        "short",
-        "parse_time",
-        "key_environment",
-        "judge_success",
-        "judge_body",
-        "judge_created",
-        "_judge_times",
-    ),
+    # (its `short`, `parse_time` and `_judge_times` moved to rules/created.py: `short`, `parse_time`, `times`)
+    "conformance/checks/response.py": ("key_environment", "judge_success", "judge_body", "judge_created"),
     "conformance/checks/problems.py": (
         "_odd_headers",
         "_long_strings",
@@ -91,6 +102,31 @@ TARGETS: dict[str, tuple[str, ...]] = {
     ),
     "conformance/checks/errors.py": ("_server_error",),
 }
+
+
+def functions_of(path: Path) -> tuple[str, ...]:
+    """Every function of a module, its methods as "Class.method" (what mutmut can mutate of it)."""
+    found: list[str] = []
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(node.name)
+        elif isinstance(node, ast.ClassDef):
+            found.extend(
+                f"{node.name}.{item.name}"
+                for item in node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+            )
+    return tuple(found)
+
+
+def rules_targets() -> dict[str, tuple[str, ...]]:
+    """Every function of every module of `conformance/rules/`, read when the script runs (a module
+    without a function, constants only, has nothing for mutmut to mutate and is left out)."""
+    modules = {path.relative_to(ROOT).as_posix(): functions_of(path) for path in sorted(RULES.glob("*.py"))}
+    return {path: functions for path, functions in modules.items() if functions}
+
+
+TARGETS.update(rules_targets())
 KILLED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
 CLASS_SEPARATOR = "ǁ"
 
@@ -180,7 +216,10 @@ def results(targets: dict[str, tuple[str, ...]]) -> list[Mutant]:
     mutants: list[Mutant] = []
     for path, functions in targets.items():
         mutated = WORK / "mutants" / "billing_kit" / path
-        meta = json.loads(mutated.with_name(mutated.name + ".meta").read_text())
+        meta_file = mutated.with_name(mutated.name + ".meta")
+        if not meta_file.exists():
+            continue  # nothing mutmut could mutate in that file
+        meta = json.loads(meta_file.read_text())
         sources = _function_sources(mutated.read_text())
         for name, code in sorted(meta["exit_code_by_key"].items()):
             if not any(fnmatch.fnmatchcase(name, p) for p in wanted):
@@ -212,9 +251,17 @@ def main() -> int:
     parser.add_argument("--require", type=float, default=90.0, help="the score (per cent) below which it exits 1")
     parser.add_argument("--only", action="append", default=[], help="mutate only this file of TARGETS (repeatable)")
     args = parser.parse_args()
+    unknown = [path for path in args.only if path not in TARGETS]
+    if unknown:
+        print(f"Error: --only {unknown[0]} is not a file of TARGETS", file=sys.stderr)
+        return 2
     targets = {path: TARGETS[path] for path in args.only} if args.only else TARGETS
     if not TESTS:
         print("Error: no tests/test_judge_*.py", file=sys.stderr)
+        return 2
+    stale = [f"{path}:{f}" for path, fs in targets.items() for f in fs if f not in functions_of(ROOT / path)]
+    if stale:
+        print(f"Error: TARGETS names {stale[0]}, which is not a function of that file", file=sys.stderr)
         return 2
     if not (args.keep and WORK.exists()):
         lay_copy()
@@ -232,8 +279,10 @@ def main() -> int:
     by_function: dict[str, list[Mutant]] = {}
     for mutant in mutants:
         by_function.setdefault(mutant.function, []).append(mutant)
-    for function, group in by_function.items():
-        print(f"{sum(m.detected for m in group):4d}/{len(group):<4d} {function}")
+    for path, functions in targets.items():
+        for function in functions:
+            group = by_function.get(f"{path}:{function}", [])
+            print(f"{sum(m.detected for m in group):4d}/{len(group):<4d} {path}:{function}")
     print()
     for mutant in survivors:
         mark = "equivalent" if (mutant.function, mutant.diff) in known else "SURVIVED"
@@ -246,6 +295,10 @@ def main() -> int:
     print(f"killed: {detected}/{len(mutants)} ({score:.1f} %); survivors judged equivalent: {equivalent}")
     if equivalent < len(mutants) - detected:
         print(f"killed among the non-equivalent: {detected}/{len(mutants) - equivalent}")
+    rules = [m for m in mutants if m.function.startswith("conformance/rules/")]
+    if rules:
+        killed = sum(m.detected for m in rules)
+        print(f"rules modules alone: {killed}/{len(rules)} ({100.0 * killed / len(rules):.1f} %)")
     return 0 if score >= args.require else 1
 
 
