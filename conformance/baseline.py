@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from billing_kit.conformance.errors import InputError
 from billing_kit.conformance.model import Finding, RunResult, Verdict
 
 VERSION = 1
@@ -46,7 +47,7 @@ HEADER = (
 )
 
 
-class BaselineError(Exception):
+class BaselineError(InputError):
     pass
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from billing_kit.conformance.errors import InputError
+
 DEFAULT_EXAMPLES = 50
 MAX_EXAMPLES = 1000  # Hypothesis draws every case up front: past this it spends minutes before the first request
 DEFAULT_TIMEOUT = 5.0
@@ -31,7 +33,7 @@ LIVE_CREATE_CAP = 5
 DEFAULT_CONFIRM = 2
 
 
-class OptionError(ValueError):
+class OptionError(InputError, ValueError):
     """An option value the run cannot honour; the message names the option."""
 
 

@@ -42,10 +42,7 @@ T = TypeVar("T")
 RUN_TAG_KEY: Final = "conformance_run"
 IDEMPOTENCY_HEADER: Final = "idempotency-key"
 
-# Kept for the checks written before `Failure`: the same type, under its old name.
-Violation = Failure
-
-__all__ = ["Failure", "Inconclusive", "Violation"]
+__all__ = ["Failure", "Inconclusive"]
 
 
 class _Missing:
@@ -68,7 +65,7 @@ Auth = str | RawAuth | None
 
 
 class LiveCapReached(Inconclusive):
-    pass
+    """The run sent as many live-key requests as it may; the rest cannot be judged."""
 
 
 class CheckContext:

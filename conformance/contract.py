@@ -18,11 +18,13 @@ from typing import Any
 
 import yaml
 
+from billing_kit.conformance.errors import InputError
+
 SPEC_NAME = "openapi.yaml"
 CUSTOMERS_PATH = "/customers"
 
 
-class SpecError(Exception):
+class SpecError(InputError):
     """The spec cannot be loaded or lacks something the kit relies on."""
 
 

@@ -16,11 +16,13 @@ from pathlib import Path
 
 import httpx
 
+from billing_kit.conformance.errors import InputError
+
 STARTUP_SECONDS = 30.0
 DATABASE_NAME = "billing.sqlite3"  # what `serve --data-dir` opens there
 
 
-class DemoError(Exception):
+class DemoError(InputError):
     pass
 
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from billing_kit.conformance.errors import Outcome
+
 if TYPE_CHECKING:
     from billing_kit.conformance.model import Exchange
+    from billing_kit.conformance.rules.across import Broken
 
 
-class Failure(Exception):
+class Failure(Outcome):
     """A rule of `clause` broken by one answer (or by the run, when `exchange` is None)."""
 
     def __init__(
@@ -37,6 +40,11 @@ class Failure(Exception):
         self.exchange = exchange
         self.case = case
         self.reproduce = reproduce
+
+    @classmethod
+    def of(cls, broken: Broken, exchange: Exchange | None) -> Failure:
+        """What a rule found broken (`conformance.rules`), with the exchange that shows it."""
+        return cls(broken.clause, broken.title, expected=broken.expected, actual=broken.actual, exchange=exchange)
 
     @property
     def message(self) -> str:
@@ -60,5 +68,5 @@ class Failure(Exception):
         return hash((self.clause, self.title, self.expected, self.actual, self.case))
 
 
-class Inconclusive(Exception):
+class Inconclusive(Outcome):
     """Raised by a check that cannot judge (no usable answer, a key missing)."""

@@ -38,6 +38,7 @@ import httpx
 
 from billing_kit.conformance import jsonsafe, wire
 from billing_kit.conformance.config import RunConfig
+from billing_kit.conformance.errors import KitError, TargetError
 from billing_kit.conformance.model import Exchange, RecordedRequest, RecordedResponse
 from billing_kit.conformance.redact import Redactor
 
@@ -84,11 +85,11 @@ PROBE_AFTER = 5  # consecutive answerless exchanges before checking the target s
 DEFAULT_CONNECTIONS = 32
 
 
-class BudgetExhausted(Exception):
+class BudgetExhausted(KitError):
     """The run's time budget (--max-time) ran out."""
 
 
-class TargetStopped(Exception):
+class TargetStopped(TargetError):
     """The target stopped answering part-way: it no longer accepts connections.
 
     Raised by the client once a run of transport errors is followed by a failed
@@ -102,7 +103,7 @@ class TargetStopped(Exception):
         self.elapsed = elapsed
 
 
-class Unreachable(Exception):
+class Unreachable(TargetError):
     """The target cannot be reached at all (refused, DNS, TLS, connect timeout)."""
 
 

@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 import click
 
+from billing_kit.conformance.errors import InputError
+
 FILE_NAME = "billing-kit.toml"
 PYPROJECT = "pyproject.toml"
 TABLE = "billing-kit"
@@ -45,7 +47,7 @@ SOURCES_HELP = (
 FC = TypeVar("FC", bound=Callable[..., Any] | click.Command)
 
 
-class ConfigError(click.ClickException):
+class ConfigError(InputError, click.ClickException):
     exit_code = 2
 
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from billing_kit.conformance.errors import Outcome
+
 if TYPE_CHECKING:
     from billing_kit.conformance.config import RunConfig
     from billing_kit.conformance.model import RunResult
@@ -51,7 +53,7 @@ def plugin_words(message: str) -> str:
     return _CLI_OPTION.sub(lambda m: f"--billing-{m.group(1)}", message.replace(JSON_HINT, PYTEST_JSON_HINT))
 
 
-class ClauseFailed(Exception):
+class ClauseFailed(Outcome):
     """The clause's verdict fails the test (FAIL, or WARN under --billing-strict)."""
 
 

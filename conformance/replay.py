@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from billing_kit.conformance.errors import CliError, OneLineErrors
+from billing_kit.conformance.errors import CliError, InputError, OneLineErrors
 
 if TYPE_CHECKING:
     from billing_kit.conformance.config import RunConfig
@@ -48,7 +48,7 @@ _BACKSLASHED = re.compile(rb"\\x([0-9a-f]{2})")
 _IMPLICIT = {"content-length", "host", "user-agent", "accept-encoding", "accept", "connection", "transfer-encoding"}
 
 
-class NotReplayable(Exception):
+class NotReplayable(InputError):
     """Why a recorded request cannot be sent again as it was."""
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from billing_kit.conformance.errors import InputError
 
-class ReportError(Exception):
+
+class ReportError(InputError):
     """A report that cannot be read back."""
 
 

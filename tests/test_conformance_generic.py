@@ -8,7 +8,9 @@ own (the other checks are left out, so a verdict here is the generic phase's).
 from __future__ import annotations
 
 import json
+import re
 import secrets
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,6 +24,7 @@ from billing_kit.conformance.http import Budget, Client, ClientOptions
 from billing_kit.conformance.model import ClauseVerdict, Exchange, RecordedRequest, RecordedResponse, Verdict
 from billing_kit.conformance.plan_cache import PlanCache
 from billing_kit.conformance.redact import Redactor
+from tests.support.canned import customer
 from tests.support.reference import ReferenceServer
 from tests.support.zoo import SANDBOX_KEY, zoo
 
@@ -170,6 +173,12 @@ def test_judge_maps_each_rule_to_its_clause_and_level() -> None:
     assert judge(deep) == ["REQ-BODY-1/must"]
 
 
+def just_now() -> dict[str, str]:
+    """Stamps of now: the generic judge holds `created_at` to the checker's clock (RES-TIME-2)."""
+    now = datetime.now(UTC).isoformat()
+    return {"created_at": now, "updated_at": now}
+
+
 def test_the_nul_verdict_looks_at_strings_only() -> None:
     """Zoo finding F2: a number past I-JSON echoed rounded is RES-ECHO-1's MAY, not a mangled U+0000."""
     client = Client(ClientOptions(base_url="http://127.0.0.1:9/v1"), Budget(5), Redactor([]))
@@ -181,7 +190,7 @@ def test_the_nul_verdict_looks_at_strings_only() -> None:
     assert expectation.nul_fields == ["metadata"]
 
     def answer(metadata: dict[str, object]) -> Exchange:
-        echo = {"id": "cus_1", **sent, "metadata": metadata}
+        echo = customer(**{**sent, "metadata": metadata}, **just_now())
         response = RecordedResponse(201, [("Content-Type", "application/json")], b"{}", False, 0.0, json=echo)
         return Exchange(RecordedRequest("POST", "http://127.0.0.1:9/v1/customers", [], raw, len(raw)), response)
 
@@ -190,3 +199,39 @@ def test_the_nul_verdict_looks_at_strings_only() -> None:
     assert run.collected == {}
     run.judge_created(answer({"k": "ab", "n": -76297375031576707072}), expectation, sent)
     assert list(run.collected) == [("REQ-TEXT-1", "metadata with U+0000 stored mangled")]
+
+
+def test_a_created_customer_is_judged_on_every_rule_of_rules_created() -> None:
+    """The generic phase (and so every deep round) judges the echo and the stamps of each 201, as `check`'s
+    targeted creates and the traffic judge do: an echo trimmed, stamps that differ, a default not null."""
+    client = Client(ClientOptions(base_url="http://127.0.0.1:9/v1"), Budget(5), Redactor([]))
+    ctx = CheckContext(CONTRACT, RunConfig(base_url="http://127.0.0.1:9/v1"), client, nonce="n")
+    client.close()
+
+    def judged(raw: bytes, **body: object) -> list[tuple[str, str]]:
+        expectation = judge_request(
+            CONTRACT, content_type="application/json", body=raw, auth="valid", idempotency_key=None
+        )
+        sent = json.loads(raw)
+        echo = customer(**{**just_now(), **sent, **body})
+        response = RecordedResponse(201, [("Content-Type", "application/json")], b"{}", False, 0.0, json=echo)
+        exchange = Exchange(RecordedRequest("POST", "http://127.0.0.1:9/v1/customers", [], raw, len(raw)), response)
+        run = generic.GenericRun(ctx)
+        run.judge_created(exchange, expectation, sent)
+        return sorted((clause, re.sub(r"\d+", "#", title)) for clause, title in run.collected)
+
+    raw = json.dumps({"email": "a@example.com", "name": " Zoë "}).encode()
+    assert judged(raw) == []
+    assert judged(raw, name="Zoë") == [("RES-ECHO-1", "name not echoed exactly")]
+    assert judged(raw, updated_at="2031-01-01T00:00:00Z") == [
+        ("RES-TIME-1", "created_at and updated_at differ on create")
+    ]
+    old = "2001-01-01T00:00:00Z"
+    assert judged(raw, created_at=old, updated_at=old) == [("RES-TIME-2", "created_at is # s from the checker's clock")]
+    assert judged(raw, external_id="") == [("RES-1", "external_id not sent but not null")]
+    # Numbers outside I-JSON may come back rounded; duplicate keys leave which value is kept open.
+    big = b'{"email": "a@example.com", "metadata": {"n": 76297375031576707072}}'
+    assert judged(big, metadata={"n": 7.62973750315767e19}) == []
+    assert judged(big, metadata={"n": "x"}) == [("RES-ECHO-1", "metadata not echoed exactly")]
+    twice = b'{"email": "a@example.com", "name": "a", "name": "b"}'
+    assert judged(twice, name="a") == [] and judged(twice, name="b") == []

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from billing_kit.conformance.checks import response
-from billing_kit.conformance.checks.answers import short
-from billing_kit.conformance.checks.response import judge_body, judge_created, judge_success, parse_time
+from billing_kit.conformance.checks.response import judge_body, judge_created, judge_success
 from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.rules.created import parse_time, short
 from tests.support.canned import CONTRACT, NOW, answer, check_context, customer, raw_answer
 
 SANDBOX_ENV = CONTRACT.sandbox_environment

@@ -14,8 +14,6 @@ A helper of the checks layer: it registers no check.
 
 from __future__ import annotations
 
-from typing import Any
-
 from billing_kit.conformance import jsonsafe
 from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.failures import Failure
@@ -120,9 +118,3 @@ def judge_refusal(
             actual="the whole key appears in the response",
             exchange=exchange,
         )
-
-
-def short(value: Any, limit: int = 120) -> str:
-    """A value as evidence: its repr, cut at `limit` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "…"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from billing_kit.conformance.checks import generic_judge
-from billing_kit.conformance.checks.answers import body_object, created_status, method_refused
+from billing_kit.conformance.checks import response as response_checks
+from billing_kit.conformance.checks.answers import method_refused
 from billing_kit.conformance.checks.generic_judge import Expectation
 from billing_kit.conformance.checks.generic_schemathesis import schema_findings
 from billing_kit.conformance.context import CheckContext, describe
@@ -23,7 +24,7 @@ from billing_kit.conformance.rules import accepted, exercised
 
 # A refused valid request, by the field its problem points at.
 POINTER_CLAUSES = {"email": "REQ-EMAIL-2", "name": "REQ-LEN-1", "external_id": "REQ-LEN-1", "metadata": "REQ-META-1"}
-MUST_ACCEPT_CLAUSES = accepted.ONE_ANSWER
+MUST_ACCEPT_CLAUSES = frozenset(accepted.ACCEPTED)
 
 
 class Sent(Protocol):
@@ -175,19 +176,25 @@ class AnswerJudge:
         return failure is not None
 
     def judge_created(self, exchange: Exchange, expectation: Expectation, sent: Any) -> bool:
+        """A created customer, judged by the rules every front door calls (`rules.created`, through
+        `response.judge_created`), then REQ-TEXT-1 and Schemathesis's verdicts."""
         response = exchange.response
         assert response is not None
         found = False
-        not_201 = created_status(exchange)
-        if not_201 is not None:
-            self.finding(not_201)
+        created = response_checks.judge_created(
+            self.ctx,
+            exchange,
+            sent if isinstance(sent, dict) and expectation.echo_judged else {},
+            response_checks.key_environment(self.ctx, exchange),
+            numbers_free=expectation.numbers_free,
+            echo=expectation.echo_judged,
+            judged_elsewhere=expectation.nul_fields,
+        )
+        for failure in created:
+            self.finding(failure)
             found = True
-        not_object = body_object(exchange)
-        if not_object is not None:
-            self.finding(not_object)
-            return True
         if not isinstance(response.json, dict):
-            return found  # deeper than the suite reads: nothing to judge the body on
+            return found  # not an object (judged above) or deeper than the suite reads
         body = response.json
         for name in expectation.nul_fields:
             # Only the strings decide: numbers past I-JSON may come back rounded (RES-ECHO-1's MAY).

@@ -34,6 +34,7 @@ META_STRING_LENGTH = 64
 META_ARRAY_LENGTH = 4
 META_DEPTH = 3  # the metadata object itself counts as 1
 BIG_NUMBER_MAY = "REQ-BODY-3: a number outside I-JSON's range"
+DUPLICATE_KEYS_MAY = "REQ-BODY-3: duplicate keys"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,16 @@ class Expectation:
     @property
     def must_accept(self) -> bool:
         return not self.breaks and not self.may
+
+    @property
+    def echo_judged(self) -> bool:
+        """RES-ECHO-1 can be judged: the request has one meaning (duplicate keys leave which value is kept open)."""
+        return DUPLICATE_KEYS_MAY not in self.may
+
+    @property
+    def numbers_free(self) -> bool:
+        """The request held a number outside I-JSON, whose echo is the server's choice (RES-ECHO-1's MAY)."""
+        return BIG_NUMBER_MAY in self.may
 
     def add(
         self, clause: str, strength: Strength, label: str, detail: str = "", statuses: tuple[int, ...] = ()
@@ -172,7 +183,7 @@ def parse_body(contract: Contract, raw: bytes, expectation: Expectation) -> Any:
         expectation.add("REQ-BODY-1", "must", f"nesting deeper than {contract.nesting_depth_limit}")
         return None
     if parsed.duplicates:
-        expectation.may.append("REQ-BODY-3: duplicate keys")
+        expectation.may.append(DUPLICATE_KEYS_MAY)
     if parsed.big_numbers:
         expectation.may.append(BIG_NUMBER_MAY)
     return value

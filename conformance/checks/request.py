@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from billing_kit.conformance import corpora, strategies
 from billing_kit.conformance.checks import check
-from billing_kit.conformance.checks.answers import short
 from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.failures import Failure
+from billing_kit.conformance.rules.created import short
 
 
 @check("REQ-EMAIL-1", "REQ-LEN-2", "REQ-META-1", "REQ-UNKNOWN-1", order=20, corpora=("request_shapes",))

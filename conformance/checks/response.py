@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 from billing_kit.conformance import strategies
 from billing_kit.conformance.checks import check
-from billing_kit.conformance.checks.answers import body_object, created_status, short
+from billing_kit.conformance.checks.answers import body_object, created_status
 from billing_kit.conformance.context import API, LIVE, CheckContext, Inconclusive, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange, Finding
-from billing_kit.conformance.rules import accepted, across, echo
+from billing_kit.conformance.rules import accepted, across, created
+from billing_kit.conformance.rules.created import short
 
 RES_CLAUSES = accepted.RESPONSE
-RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII)
-ECHOED = ("email", "name", "external_id", "metadata")
 BURST = 20
 EVIDENCE_KEPT = 3
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or RFC3339.fullmatch(value) is None:
-        return None
-    try:
-        return datetime.fromisoformat(value.upper())
-    except ValueError:
-        return None
 
 
 def key_environment(ctx: CheckContext, exchange: Exchange) -> str | None:
@@ -46,52 +35,41 @@ def judge_success(ctx: CheckContext, exchange: Exchange) -> list[Failure]:
 
 
 def judge_body(ctx: CheckContext, exchange: Exchange, key_env: str | None) -> Iterator[Failure]:
-    """The customer representation a 2xx carries, judged for the key that was used, most basic first."""
+    """The customer representation a 2xx carries (`rules.created.fields`), judged for the key that was used."""
     response = exchange.response
     assert response is not None
-
-    def failure(clause: str, title: str, expected: str, actual: str) -> Failure:
-        return Failure(clause, title, expected=expected, actual=actual, exchange=exchange)
-
     not_object = body_object(exchange)
     if not_object is not None:
         yield not_object
         return
     if not isinstance(response.json, dict):
         return  # deeper than the suite reads: nothing to judge the body on
-    body: dict[str, Any] = response.json
-    if response.media_type != "application/json":
-        yield failure(
-            "RES-1",
-            f"the {response.status} is not application/json",
-            "application/json",
-            response.header("content-type") or "none",
-        )
-    missing = [name for name in ctx.contract.response_fields if name not in body]
-    if missing:
-        expected = "all of " + ", ".join(ctx.contract.response_fields)
-        yield failure("RES-1", f"fields missing: {', '.join(missing)}", expected, "present: " + ", ".join(sorted(body)))
-    if "id" in body and not ctx.contract.is_valid_id(body["id"]):
-        yield failure("RES-ID-1", "id does not match the whole pattern", ctx.contract.id_pattern, short(body["id"]))
-    if "environment" in body:
-        env = body["environment"]
-        if env not in ctx.contract.environments:
-            yield failure(
-                "RES-ENV-1", "environment not in the enum", " or ".join(ctx.contract.environments), short(env)
-            )
-        elif key_env is not None and env != key_env:
-            yield failure("RES-ENV-1", f"a {key_env} key got a {env} customer", key_env, short(env))
-    if "org_id" in body and (not isinstance(body["org_id"], str) or not body["org_id"]):
-        yield failure("RES-ORG-1", "org_id is not a non-empty string", "a non-empty string", short(body["org_id"]))
-    yield from _judge_times(exchange, body)
+    found = created.fields(
+        ctx.contract,
+        response.json,
+        status=response.status,
+        media_type=response.media_type,
+        content_type=response.header("content-type"),
+        key_env=key_env,
+    )
+    yield from (Failure.of(broken, exchange) for broken in found)
 
 
 def judge_created(
-    ctx: CheckContext, exchange: Exchange, sent: dict[str, Any], key_env: str | None, *, numbers_free: bool = False
+    ctx: CheckContext,
+    exchange: Exchange,
+    sent: dict[str, Any],
+    key_env: str | None,
+    *,
+    numbers_free: bool = False,
+    echo: bool = True,
+    judged_elsewhere: Collection[str] = (),
 ) -> Iterator[Failure]:
     """Every RES-* failure of one answer to a valid create: the status, the body, the echo, the clock.
 
-    `numbers_free`: the request held a number outside I-JSON, whose echo is the server's choice.
+    `numbers_free`: the request held a number outside I-JSON, whose echo is the server's choice;
+    `echo`: judge RES-ECHO-1 (and the defaults of fields not sent);
+    `judged_elsewhere`: fields whose echo another clause judges.
     """
     response = exchange.response
     assert response is not None
@@ -105,63 +83,22 @@ def judge_created(
     yield from judge_body(ctx, exchange, key_env)
     if not isinstance(body, dict):
         return
-    for name in ECHOED:
-        if name not in body:
-            continue
-        if name in sent:
-            if not echo.echoed(sent[name], body[name], strategies.json_equal, numbers_free=numbers_free):
-                yield Failure(
-                    "RES-ECHO-1",
-                    f"{name} not echoed exactly",
-                    expected=short(sent[name]),
-                    actual=short(body[name]),
-                    exchange=exchange,
-                )
-        elif name in ctx.contract.object_fields and body[name] != {}:
-            yield Failure(
-                "RES-1", f"{name} not sent but not {{}}", expected="{}", actual=short(body[name]), exchange=exchange
-            )
-        elif name not in ctx.contract.object_fields and name != "email" and body[name] is not None:
-            yield Failure(
-                "RES-1", f"{name} not sent but not null", expected="null", actual=short(body[name]), exchange=exchange
-            )
-    created = parse_time(body.get("created_at"))
-    if created is not None:
-        skew = abs((created - datetime.now(UTC)).total_seconds())
-        if skew > ctx.config.clock_skew:
-            yield Failure(
-                "RES-TIME-2",
-                f"created_at is {skew:.0f} s from the checker's clock",
-                expected=f"within {ctx.config.clock_skew:.0f} s",
-                actual=short(body["created_at"]),
-                exchange=exchange,
-            )
-
-
-def _judge_times(exchange: Exchange, body: dict[str, Any]) -> Iterator[Failure]:
-    times = {}
-    for name in ("created_at", "updated_at"):
-        if name not in body:
-            continue
-        parsed = parse_time(body[name])
-        if parsed is None:
-            yield Failure(
-                "RES-TIME-1",
-                f"{name} is not an RFC 3339 date-time with offset",
-                expected="e.g. 2025-01-15T12:00:00Z",
-                actual=short(body[name]),
-                exchange=exchange,
-            )
-        else:
-            times[name] = parsed
-    if len(times) == 2 and times["created_at"] != times["updated_at"]:
-        yield Failure(
-            "RES-TIME-1",
-            "created_at and updated_at differ on create",
-            expected=short(body["created_at"]),
-            actual=short(body["updated_at"]),
-            exchange=exchange,
+    echoed = (
+        ()
+        if not echo
+        else created.echoes(
+            ctx.contract,
+            sent,
+            body,
+            strategies.json_equal,
+            numbers_free=numbers_free,
+            judged_elsewhere=judged_elsewhere,
         )
+    )
+    yield from (Failure.of(broken, exchange) for broken in echoed)
+    late = created.clock(body, datetime.now(UTC), ctx.config.clock_skew)
+    if late is not None:
+        yield Failure.of(late, exchange)
 
 
 def _key_env(ctx: CheckContext) -> str | None:

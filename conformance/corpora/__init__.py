@@ -22,6 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from billing_kit.conformance.errors import InputError
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
@@ -33,7 +35,7 @@ CORPORA_DIR = Path(__file__).parent
 SCHEMA_PATH = CORPORA_DIR / "schema.json"
 
 
-class CorpusError(Exception):
+class CorpusError(InputError):
     pass
 
 

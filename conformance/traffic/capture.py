@@ -18,12 +18,13 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
+from billing_kit.conformance.errors import InputError
 from billing_kit.conformance.traffic.record import Seen, SeenResponse
 
 FORMAT = "billing-kit/1"
 
 
-class CaptureError(ValueError):
+class CaptureError(InputError, ValueError):
     """The file is not a capture this judge can read."""
 
 
