@@ -352,7 +352,7 @@ def _judge_round(ctx: CheckContext, ledger: Ledger) -> None:
 
 
 def _created(exchange: Exchange) -> tuple[str, str | None] | None:
-    if not exchange.created:
+    if not exchange.succeeded:
         return None
     body = exchange.json_body()
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):

@@ -30,7 +30,7 @@ def echo_failures(ctx: CheckContext, case: Case, exchange: Exchange) -> bool:
     False when there is no created customer to compare (a refusal or a broken 201 is RES-1's and ERR-2's).
     """
     body = exchange.json_body()
-    if not exchange.created or not isinstance(body, dict) or not isinstance(exchange.sent, dict):
+    if not exchange.succeeded or not isinstance(body, dict) or not isinstance(exchange.sent, dict):
         return False
     for name, sent in exchange.sent.items():
         if not strategies.json_equal(sent, body.get(name)):

@@ -46,7 +46,7 @@ def framed_creates(ctx: CheckContext) -> None:
         if exchange.response is None or exchange.response.status >= 500:
             continue  # judged once, by ERR-2 over the whole run
         answered += 1
-        if exchange.created:
+        if exchange.succeeded:
             continue
         refused_key = exchange.response.status in REFUSED_KEY
         ctx.violation(
