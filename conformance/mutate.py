@@ -5,13 +5,18 @@ CPU; a deep round draws a small pool of them and sends many variants of it,
 each made in microseconds by one seeded edit of a JSON body: a member taken
 from another case of the pool, a code point inserted into a string (any plane,
 surrogates aside), a string at its `maxLength` boundary, a member dropped or an
-unknown one added. The generic phase's judge reads every request as sent
+unknown one added. A share of the variants (`RAW_SHARE`) are raw bytes that no
+server may accept as a customer, which Schemathesis's negative mode draws only
+rarely: the JSON text cut short, `NaN` or `Infinity`, a byte that is not UTF-8, a
+top level that is not an object, nesting past `x-limits` (REQ-BODY-1), a lone
+surrogate escape (REQ-TEXT-1). The generic phase's judge reads every request as sent
 (`generic_judge.judge_request`), so a variant's verdict is as exact as a drawn
 case's: an edit that makes a valid body invalid is judged as invalid.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import replace
@@ -30,6 +35,10 @@ INTERESTING: Final = (
 )  # fmt: skip
 SURROGATES: Final = range(0xD800, 0xE000)
 UNKNOWN_MEMBERS: Final = ("emial", "Email", "id", "org_id", "environment", "created_at", "__proto__", "")
+# The share of variants sent as raw bytes that break REQ-BODY-1 or REQ-TEXT-1.
+RAW_SHARE: Final = 0.1
+NOT_JSON_NUMBERS: Final = (float("nan"), float("inf"), float("-inf"))
+NOT_UTF8: Final = (b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\x80")
 
 
 def code_point(rng: random.Random) -> str:
@@ -80,6 +89,33 @@ def mutate_body(body: dict[str, Any], pool: list[dict[str, Any]], rng: random.Ra
     return out
 
 
+def raw_body(body: dict[str, Any], rng: random.Random, contract: Contract) -> bytes:
+    """One seeded edit that leaves `body` no JSON object a server may accept (REQ-BODY-1, REQ-TEXT-1)."""
+    text = json.dumps(body, ensure_ascii=False)
+    data = text.encode("utf-8", "surrogatepass")
+    edit = rng.randrange(6)
+    if edit == 0:  # the text cut short (every proper prefix of a serialised object is malformed)
+        return data[: rng.randrange(1, len(data))]
+    if edit == 1:  # a number JSON does not have
+        return json.dumps({**body, "metadata": {"n": rng.choice(NOT_JSON_NUMBERS)}}, ensure_ascii=False).encode()
+    if edit == 2:  # a byte sequence that is not UTF-8
+        at = rng.randrange(1, len(data))
+        return data[:at] + rng.choice(NOT_UTF8) + data[at:]
+    if edit == 3:  # a top level that is not an object
+        return rng.choice((b"[" + data + b"]", b'"' + data.replace(b'"', b"'") + b'"', b"null", b"1"))
+    if edit == 4:  # nesting past the limit
+        deep: Any = "v"
+        for _ in range(contract.nesting_depth_limit):
+            deep = {"a": deep}
+        return json.dumps({**body, "metadata": deep}, ensure_ascii=False).encode()
+    names = _strings(body) or ["name"]  # a lone surrogate, escaped: no UTF-8 store can hold it
+    name = rng.choice(names)
+    text_value = str(body.get(name, ""))
+    at = rng.randrange(len(text_value) + 1)
+    surrogate = chr(rng.choice(SURROGATES))
+    return json.dumps({**body, name: text_value[:at] + surrogate + text_value[at:]}, ensure_ascii=True).encode()
+
+
 def variants(pool: list[Planned], count: int, seed: int, contract: Contract) -> Iterator[Planned]:
     """`count` variants of the pool's JSON-object POST cases, from `seed` (the same seed, the same variants)."""
     bases = [p for p in pool if p.method == "POST" and not p.is_raw and isinstance(p.body, dict)]
@@ -92,4 +128,7 @@ def variants(pool: list[Planned], count: int, seed: int, contract: Contract) -> 
         body = base.body
         for _ in range(1 + (rng.random() < 0.3)):
             body = mutate_body(body, bodies, rng, contract)
-        yield replace(base, body=body)
+        if rng.random() < RAW_SHARE:
+            yield replace(base, body=raw_body(body, rng, contract), is_raw=True)
+        else:
+            yield replace(base, body=body)

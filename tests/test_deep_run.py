@@ -13,6 +13,7 @@ import pickle
 import signal
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -208,8 +209,29 @@ def test_the_same_seed_and_worker_give_the_same_cases() -> None:
     other = [p.body for p in mutate.variants(pool, 500, seeds[(1, 1)], contract)]
     assert first == again
     assert first != other
-    assert len({json.dumps(b, sort_keys=True) for b in first}) > 100  # variants, not copies
+    assert len({b if isinstance(b, bytes) else json.dumps(b, sort_keys=True) for b in first}) > 100  # not copies
     assert pool[0].body == {"email": "a@example.com", "name": "Ada"}  # the pool is not edited
+
+
+def test_raw_variants_break_req_body_1_or_req_text_1_every_time() -> None:
+    """A share of the variants are raw bytes (cut short, NaN, not UTF-8, not an object, too deep, a lone
+    surrogate): the generic judge reads each as a MUST break of REQ-BODY-1 or REQ-TEXT-1."""
+    from billing_kit.conformance.checks.generic_judge import judge_request
+
+    contract = load_contract()
+    bodies = [{"email": "a@example.com", "name": "Zoë"}, {"email": "b@example.com", "metadata": {"k": [1, "v"]}}]
+    pool = [Planned(None, "POST", "application/json", body, False, "valid", None, ()) for body in bodies]
+    made = list(mutate.variants(pool, 3000, 11, contract))
+    raw = [p.body for p in made if p.is_raw]
+    assert 0.05 * len(made) < len(raw) < 0.2 * len(made)
+    broken: Counter[str] = Counter()
+    for body in raw:
+        expectation = judge_request(
+            contract, content_type="application/json", body=body, auth="valid", idempotency_key=None
+        )
+        assert {(b.clause, b.strength) for b in expectation.breaks} & {("REQ-BODY-1", "must"), ("REQ-TEXT-1", "must")}
+        broken.update({b.label for b in expectation.breaks})
+    assert len(broken) >= 4, broken  # malformed, not UTF-8, not an object, too deep, a lone surrogate
 
 
 def test_round_nonces_are_unique_and_as_long_as_the_run_nonce() -> None:
