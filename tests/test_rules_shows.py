@@ -42,6 +42,7 @@ def test_an_answer_shows_err_3_for_a_4xx_and_auth_for_a_refusal() -> None:
     assert shows.of_answer(201, key_valid=True) == set()
     assert shows.of_answer(201, key_valid=False) == {auth.AUTH_2}
     assert shows.of_answer(400, key_valid=True) == {errors.ERR_3}
+    assert shows.of_answer(500, key_valid=True) == set()  # a 5xx is ERR-2's (`exercised`), not ERR-3's
     assert shows.of_answer(auth.REFUSED, key_valid=False) == {errors.ERR_3, auth.AUTH_2, auth.AUTH_3}
     assert shows.of_answer(auth.REFUSED, key_valid=True) == {errors.ERR_3, auth.AUTH_2, auth.AUTH_3}
 
