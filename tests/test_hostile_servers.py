@@ -277,10 +277,10 @@ def test_a_megabyte_of_escaped_quotes_costs_no_more_than_any_megabyte(tmp_path: 
     assert_victim_free(run, (0,))
     assert run.report is not None and not run.report["budget_exhausted"], run.proc.stderr
     assert run.report["requests_sent"] == burst_requests()
-    # Judged on the one create whose answer is a customer (the preflight's): the bursts' 201s are not
-    # JSON, so they carry no id to compare (they break RES-1, not selected here) and prove no repeat.
+    # One create whose answer is a customer (the preflight's): the bursts' 201s are not JSON, so they
+    # carry no id to compare (they break RES-1, not selected here). One id cannot repeat: not a PASS.
     verdict = res_id_2(run)
-    assert verdict["verdict"] == "PASS" and verdict["coverage"]["judged"] == 1, verdict  # type: ignore[index]
+    assert verdict["verdict"] == "SKIP" and "creates succeeded" in str(verdict["note"]), verdict
     assert [c["id"] for c in run.report["created"]] == [c["id"] for c in run.report["created"][:1]]  # type: ignore[attr-defined]
 
 
