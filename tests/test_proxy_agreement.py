@@ -2,8 +2,8 @@
 
 `check` runs against zoo servers (a conforming one and defects of several kinds)
 through the proxy; for every clause either side blames the server on, the
-proxy's server-side verdict equals `check`'s, and `judge` on the proxy's capture
-says the same as the proxy.
+proxy's server-side verdict equals `check`'s, and `judge` on the proxy's capture,
+and on a HAR of the same traffic, says the same as the proxy.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import zoo_runner
+from tests.support import har
 from tests.support.tools import require
 from tests.support.traffic import judge_file, party, proxy_in_front
 
@@ -55,5 +56,8 @@ def test_the_proxy_and_judge_agree_with_check(server: str, defect: str | None, o
     # `judge` on the capture of the same traffic says what the proxy said.
     _, report, _, _ = judge_file(proxy.capture_path, tmp_path)
     assert party(report, "server") == server
+    # ... and so does `judge` on a HAR of it (what a recording proxy or a browser would have saved).
+    _, from_har, _, _ = judge_file(har.from_capture(proxy.capture_path, tmp_path / "traffic.har"), tmp_path)
+    assert party(from_har, "server") == server, (from_har, server)
     if defect is None:
         assert blamed(checked) == {} and server == {}, (checked, server)
