@@ -56,20 +56,16 @@ def _resend_times(ctx: CheckContext, exchange: Exchange, times: int) -> tuple[in
 def rerun_scenario(ctx: CheckContext, spec: CheckSpec) -> tuple[set[str], list[Exchange]] | None:
     """Run `spec` once more on a fresh run tag: the clauses it broke, its exchanges; None if it could not judge."""
     sub = CheckContext(ctx.contract, ctx.config, ctx.client, nonce=secrets.token_hex(6))
-    sub.current = spec
     sub.live_requests = ctx.live_requests
     try:
-        spec.func(sub)
+        with sub.running(spec):
+            spec.func(sub)
     except (BudgetExhausted, TargetStopped):
         raise
     except Exception:  # Inconclusive, or a crash the first run did not have: no confirmation either way
         return None
     finally:
-        ctx.client.on_exchange = ctx._record
-        ctx.live_requests = sub.live_requests
-        with ctx._lock:
-            known = {c.id for c in ctx.created}
-            ctx.created += [c for c in sub.created if c.id not in known]
+        ctx.take_back(sub)
     if any(f.kind == "inconclusive" for f in sub.findings):
         return None
     return {f.clause for f in sub.findings if f.kind == "violation"}, sub.log

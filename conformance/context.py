@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -154,8 +155,6 @@ class CheckContext:
             exchange.resend = lambda: self._resend(method, path, raw, all_headers, key_ref, sent)
         return exchange
 
-    post = send  # the name it had when it sent only POST
-
     def _resend(
         self, method: str, path: str, raw: bytes | None, headers: list[tuple[str, str]], key_ref: str | None, sent: Any
     ) -> Exchange:
@@ -187,6 +186,29 @@ class CheckContext:
         current = self.current
         if current is not None:
             self.ledger.auto(current.name, current.clauses, exchange)
+
+    # -- what the engine does with a context --------------------------------
+    @contextmanager
+    def running(self, spec: CheckSpec | None) -> Iterator[None]:
+        """Attribute what is sent and found to `spec` until the block ends (then to the check before it)."""
+        before, self.current = self.current, spec
+        try:
+            yield
+        finally:
+            self.current = before
+
+    def add_findings(self, findings: Iterable[Finding]) -> None:
+        """Findings made outside a check (the deep phase's merged ledger, a target that stopped)."""
+        with self._lock:
+            self.findings.extend(findings)
+
+    def take_back(self, sub: CheckContext) -> None:
+        """The client again, after `sub` (a confirmation's rerun on it) is done; keep the customers it created."""
+        self.client.on_exchange = self._record
+        self.live_requests = sub.live_requests
+        with self._lock:
+            known = {c.id for c in self.created}
+            self.created += [c for c in sub.created if c.id not in known]
 
     def require_answer(self, exchange: Exchange) -> Exchange:
         """The exchange, or Inconclusive when there is no usable HTTP answer (ERR-2 judges that)."""

@@ -331,24 +331,23 @@ def _judge_round(ctx: CheckContext, ledger: Ledger) -> None:
     run_checks(ctx, [REGISTRY[name] for name in ROUND_JUDGES if name in REGISTRY])
     ledger.judged["ERR-2"] += len(ctx.log)
     ledger.judged["ERR-3"] += sum(1 for e in ctx.log if e.response is not None and 400 <= e.response.status < 500)
-    ctx.current = REGISTRY[IDS_CHECK]
-    for exchange in ctx.log:
-        created = _created(exchange)
-        if created is None:
-            continue
-        customer_id, org = created
-        ledger.judged["RES-ID-2"] += 1
-        hashed = id_hash(customer_id)
-        if across.repeated_id(ledger.ids, hashed):
-            broken = across.duplicate_id(customer_id)
-            ctx.violation(
-                broken.clause, broken.title, expected=broken.expected, actual=broken.actual, exchange=exchange
-            )
-        ledger.ids.add(hashed)
-        if org is not None:
-            ledger.judged["RES-ORG-1"] += 1
-            ledger.orgs.setdefault(exchange.request.key_ref or "", set()).add(org)
-    ctx.current = None
+    with ctx.running(REGISTRY[IDS_CHECK]):
+        for exchange in ctx.log:
+            created = _created(exchange)
+            if created is None:
+                continue
+            customer_id, org = created
+            ledger.judged["RES-ID-2"] += 1
+            hashed = id_hash(customer_id)
+            if across.repeated_id(ledger.ids, hashed):
+                broken = across.duplicate_id(customer_id)
+                ctx.violation(
+                    broken.clause, broken.title, expected=broken.expected, actual=broken.actual, exchange=exchange
+                )
+            ledger.ids.add(hashed)
+            if org is not None:
+                ledger.judged["RES-ORG-1"] += 1
+                ledger.orgs.setdefault(exchange.request.key_ref or "", set()).add(org)
 
 
 def _created(exchange: Exchange) -> tuple[str, str | None] | None:
@@ -395,13 +394,12 @@ def work(job: Job, stop: StopFlag) -> Ledger:
             sizes = _sizes(channel, config.until, reach, [spec.name for spec in properties])
             exhausted = False
             if GENERIC_CHECK in selected and (sizes["generic:positive"] or sizes["generic:negative"]):
-                ctx.current = generic_spec
                 try:
                     pool = (sizes["generic:positive"], sizes["generic:negative"])
-                    generic_round(ctx, ledger, pool, sizes["generic:variants"], reach)
+                    with ctx.running(generic_spec):
+                        generic_round(ctx, ledger, pool, sizes["generic:variants"], reach)
                 except BudgetExhausted:
                     exhausted = True
-                ctx.current = None
             for spec in properties:
                 if exhausted or not budget.sending():  # stopped between two pieces: Hypothesis is not started
                     exhausted = True
@@ -472,21 +470,20 @@ def report_merged(ctx: CheckContext, merged: Ledger, repeated: list[int]) -> Non
         count = merged.repeats[key]
         if count:
             finding = replace(finding, message=f"{finding.message} (seen {count + 1} times in the deep phase)")
-        ctx.findings.append(finding)
-    ctx.current = REGISTRY[IDS_CHECK]
-    for hashed in repeated[:3]:
-        broken = across.duplicate_id("")
-        ctx.violation(
-            broken.clause,
-            f"{broken.title} ({len(repeated)} ids repeated across workers or the default phase)",
-            expected=broken.expected,
-            actual=f"one id in two workers' creates (64-bit hash {hashed:016x})",
-        )
-    for key_ref, values in merged.orgs.items():
-        if len(values) > 1:
-            broken = across.org_ids_of_key(key_ref, values, ", ".join(sorted(values)[:3]))
-            ctx.violation(broken.clause, broken.title, expected=broken.expected, actual=broken.actual)
-    ctx.current = None
+        ctx.add_findings([finding])
+    with ctx.running(REGISTRY[IDS_CHECK]):
+        for hashed in repeated[:3]:
+            broken = across.duplicate_id("")
+            ctx.violation(
+                broken.clause,
+                f"{broken.title} ({len(repeated)} ids repeated across workers or the default phase)",
+                expected=broken.expected,
+                actual=f"one id in two workers' creates (64-bit hash {hashed:016x})",
+            )
+        for key_ref, values in merged.orgs.items():
+            if len(values) > 1:
+                broken = across.org_ids_of_key(key_ref, values, ", ".join(sorted(values)[:3]))
+                ctx.violation(broken.clause, broken.title, expected=broken.expected, actual=broken.actual)
 
 
 def workers_for(config: RunConfig) -> int:

@@ -71,57 +71,65 @@ def stop_reason(stopped: TargetStopped) -> str:
 
 def _record_stop(ctx: CheckContext, outcome: Outcome, stopped: TargetStopped) -> None:
     outcome.stopped = stop_reason(stopped)
-    ctx.findings.append(
-        Finding(
-            clause="ERR-2",
-            kind="violation",
-            message=f"{outcome.stopped}: {stopped.reason}",
-            check=STOPPED_CHECK,
-            expected="an answer to every request, for the whole run",
-            actual=f"{stopped.reason} from request {stopped.request_number} on",
-        )
+    ctx.add_findings(
+        [
+            Finding(
+                clause="ERR-2",
+                kind="violation",
+                message=f"{outcome.stopped}: {stopped.reason}",
+                check=STOPPED_CHECK,
+                expected="an answer to every request, for the whole run",
+                actual=f"{stopped.reason} from request {stopped.request_number} on",
+            )
+        ]
     )
 
 
 def run_checks(ctx: CheckContext, specs: list[CheckSpec]) -> tuple[Outcome, bool]:
     """Run the checks; return what they left for `fold` and whether the budget ran out."""
     outcome = Outcome(ledger=ctx.ledger)
-    progress = ctx.progress
     for spec in specs:
         if outcome.stopped and not spec.always:
             continue  # the target is gone: only the judges of the run so far (ERR-2) still run
-        unmet = _needs_unmet(spec, ctx.config)
-        ctx.current = spec
-        if unmet:
-            for clause in spec.clauses:
-                ctx.inconclusive(clause, f"{spec.name} {unmet}")
-            continue
-        started = time.monotonic()
-        try:
-            spec.func(ctx)
-        except BudgetExhausted:
-            if progress:
-                progress(f"{spec.name}: the run budget (--max-time) ran out")
-            outcome.exhausted = True
-            break
-        except TargetStopped as stopped:
-            if outcome.stopped is None:
-                _record_stop(ctx, outcome, stopped)
-                if progress:
-                    progress(f"{spec.name}: {outcome.stopped}; no more requests are sent")
-            continue
-        except Inconclusive as exc:
-            for clause in spec.clauses:
-                ctx.inconclusive(clause, f"{spec.name}: {exc}")
-        except Exception as exc:  # a crash inside the suite: an internal error, never a verdict
-            outcome.crashed[spec.name] = f"{type(exc).__name__}: {ctx.client.redactor.text(str(exc))[:300]}"
-            for clause in spec.clauses:
-                ctx.inconclusive(clause, f"internal error in {spec.name}: {outcome.crashed[spec.name]}")
-            continue
-        outcome.completed.update((spec.name, clause) for clause in spec.clauses)
-        if progress:
-            found = sum(1 for f in ctx.findings if f.check == spec.name and f.kind == "violation")
-            tail = f"{found} finding(s)" if found else "ok"
-            progress(f"{spec.name} [{', '.join(spec.clauses)}] {tail} ({time.monotonic() - started:.1f} s)")
-    ctx.current = None
+        with ctx.running(spec):
+            if not _run_one(ctx, spec, outcome):
+                break
     return outcome, outcome.exhausted
+
+
+def _run_one(ctx: CheckContext, spec: CheckSpec, outcome: Outcome) -> bool:
+    """One check, its outcome into `outcome`; False when the run budget ran out (no further check runs)."""
+    progress = ctx.progress
+    unmet = _needs_unmet(spec, ctx.config)
+    if unmet:
+        for clause in spec.clauses:
+            ctx.inconclusive(clause, f"{spec.name} {unmet}")
+        return True
+    started = time.monotonic()
+    try:
+        spec.func(ctx)
+    except BudgetExhausted:
+        if progress:
+            progress(f"{spec.name}: the run budget (--max-time) ran out")
+        outcome.exhausted = True
+        return False
+    except TargetStopped as stopped:
+        if outcome.stopped is None:
+            _record_stop(ctx, outcome, stopped)
+            if progress:
+                progress(f"{spec.name}: {outcome.stopped}; no more requests are sent")
+        return True
+    except Inconclusive as exc:
+        for clause in spec.clauses:
+            ctx.inconclusive(clause, f"{spec.name}: {exc}")
+    except Exception as exc:  # a crash inside the suite: an internal error, never a verdict
+        outcome.crashed[spec.name] = f"{type(exc).__name__}: {ctx.client.redactor.text(str(exc))[:300]}"
+        for clause in spec.clauses:
+            ctx.inconclusive(clause, f"internal error in {spec.name}: {outcome.crashed[spec.name]}")
+        return True
+    outcome.completed.update((spec.name, clause) for clause in spec.clauses)
+    if progress:
+        found = sum(1 for f in ctx.findings if f.check == spec.name and f.kind == "violation")
+        tail = f"{found} finding(s)" if found else "ok"
+        progress(f"{spec.name} [{', '.join(spec.clauses)}] {tail} ({time.monotonic() - started:.1f} s)")
+    return True

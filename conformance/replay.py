@@ -307,14 +307,14 @@ class Replayer:
         client = self._client()
         try:
             ctx = CheckContext(self.contract, self.config, client, nonce=self.nonce)
-            ctx.current = REGISTRY[finding.check]
-            exchange = client.send(
-                request.method, request.path, body=request.body, headers=request.headers, key_ref=request.key_ref
-            )
-            if request.body is not None:
-                value, _ = loads(request.body)
-                exchange.sent = value if isinstance(value, dict) else None
-            judge(ctx, finding, exchange)
+            with ctx.running(REGISTRY[finding.check]):
+                exchange = client.send(
+                    request.method, request.path, body=request.body, headers=request.headers, key_ref=request.key_ref
+                )
+                if request.body is not None:
+                    value, _ = loads(request.body)
+                    exchange.sent = value if isinstance(value, dict) else None
+                judge(ctx, finding, exchange)
         finally:
             client.close()
         answer = describe(exchange)

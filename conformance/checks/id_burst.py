@@ -64,7 +64,7 @@ def id_burst(ctx: CheckContext) -> None:
     size = burst_size()
     bodies = [{"email": f"id-burst-{i}-{ctx.nonce}@example.com"} for i in range(size)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        exchanges = list(pool.map(ctx.post, bodies))
+        exchanges = list(pool.map(ctx.send, bodies))
     seen: dict[str, Exchange] = {}
     repeats: list[tuple[str, Exchange, Exchange]] = []
     for exchange in exchanges:
