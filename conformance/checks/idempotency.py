@@ -18,6 +18,7 @@ from billing_kit.conformance.context import API, LIVE, CheckContext, Inconclusiv
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
 from billing_kit.conformance.reproduce import rerun_command
+from billing_kit.conformance.rules import errors
 from billing_kit.conformance.rules import idempotency as rules
 from billing_kit.conformance.rules.across import Broken
 
@@ -155,7 +156,7 @@ def failed_request_not_recorded(ctx: CheckContext) -> None:
     """A request that failed validation is not recorded: the corrected retry with the same key succeeds."""
     key = idem_key(ctx, "corrected")
     failed = ctx.require_answer(post_with_key(ctx, {"name": "No email yet"}, key))
-    if failed.succeeded or not 400 <= (failed.status or 0) < 500:
+    if not errors.rejected(failed.status or 0):
         raise Inconclusive(f"a body without email was not rejected ({describe(failed)}); see REQ-EMAIL-1")
     corrected = ctx.require_answer(post_with_key(ctx, {"email": f"idem-corrected-{ctx.nonce}@example.com"}, key))
     warn(ctx, rules.failure_recorded(facts(corrected)), corrected)

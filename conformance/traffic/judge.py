@@ -34,7 +34,7 @@ from billing_kit.conformance.contract import CUSTOMERS_PATH, Contract
 from billing_kit.conformance.model import Exchange, Finding, RecordedRequest, RecordedResponse
 from billing_kit.conformance.redact import mask_key
 from billing_kit.conformance.reproduce import curl_command
-from billing_kit.conformance.rules import across, auth, errors, exercised, shows
+from billing_kit.conformance.rules import across, auth, errors, exercised, shows, sizes
 from billing_kit.conformance.rules import idempotency as idem_rules
 from billing_kit.conformance.traffic import adapter
 from billing_kit.conformance.traffic.record import CLIENT_LEFT, UPSTREAM_DOWN, Seen, to_exchange
@@ -267,7 +267,11 @@ class TrafficJudge:
                 expected.add(auth.AUTH_2, "must", "no usable key", statuses=(400, auth.REFUSED))
             limit = self.contract.body_bytes_limit
             expected.add(
-                shows.REQ_BODY_2, "should", "a body over the limit", f"{seen.announced_size} > {limit} bytes", (413,)
+                shows.REQ_BODY_2,
+                "should",
+                "a body over the limit",
+                f"{seen.announced_size} > {limit} bytes",
+                (sizes.TOO_LARGE,),
             )
         else:
             expected = adapter.expectation(
