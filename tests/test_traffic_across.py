@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 import pytest
 
 from billing_kit.conformance.contract import load_contract
+from billing_kit.conformance.rules import across, shows
+from billing_kit.conformance.rules import idempotency as idem_rules
 from billing_kit.conformance.traffic import judge as judge_module
 from billing_kit.conformance.traffic.judge import TrafficJudge
 from billing_kit.conformance.traffic.record import Seen, SeenResponse
@@ -28,9 +30,16 @@ KEY = CONTRACT.prefix_of_environment(CONTRACT.sandbox_environment) + secrets.tok
 ORG = "org_traffic1"
 
 
-def create(customer: str, *, idem: str | None = None, started: float = 0.0, elapsed: float = 0.01) -> Seen:
+def create(
+    customer: str,
+    *,
+    idem: str | None = None,
+    started: float = 0.0,
+    elapsed: float = 0.01,
+    email: str = "jane@example.com",
+) -> Seen:
     """A POST /v1/customers that the server answered 201 with `customer`."""
-    body = {"email": "jane@example.com"}
+    body = {"email": email}
     headers = [("Authorization", f"Bearer {KEY}"), ("Content-Type", "application/json")]
     if idem is not None:
         headers.append(("Idempotency-Key", idem))
@@ -160,3 +169,26 @@ def test_told_to_wait_breaks_no_clause(status: int, retry_after: str) -> None:
 @pytest.mark.parametrize("headers", [[], [("Retry-After", "soon")]], ids=["no-retry-after", "unreadable"])
 def test_a_503_without_a_readable_retry_after_breaks_the_create(headers: list[tuple[str, str]]) -> None:
     assert {"RES-1", "ERR-2"} <= clauses_found(TrafficJudge(CONTRACT), answered_with(503, headers))
+
+
+def test_what_a_stream_of_creates_shows_is_the_rules_say() -> None:
+    """The clauses the judge counts come from rules/: an accepted create, a retry, another body, a refusal."""
+    judge = TrafficJudge(CONTRACT)
+    customer = new_id()
+    first = judge.judge(create(customer, idem="k-shows", started=10.0))
+    expected = shows.accepted_create({"email": "jane@example.com"}) | shows.of_request([]) | {across.RES_ID_2}
+    assert first.findings == [] and first.clauses == expected
+    again = judge.judge(create(customer, idem="k-shows", started=20.0))
+    assert again.findings == [] and again.clauses == expected | {idem_rules.IDEM_1}
+    other = create(new_id(), idem="k-shows", started=30.0, email="other@example.com")
+    found = judge.judge(other)
+    assert idem_rules.IDEM_2 in found.clauses
+    assert [(f.clause, f.message) for f in found.findings] == [
+        (idem_rules.IDEM_2, "the same Idempotency-Key with another body was accepted")
+    ]
+    refused = create(new_id())
+    refused.headers = [("Content-Type", "application/json")]  # no key
+    problem = {"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "no key"}
+    out = json.dumps(problem).encode()
+    refused.response = SeenResponse(401, [("Content-Type", "application/problem+json")], bytearray(out), len(out), 0.01)
+    assert shows.of_answer(401, key_valid=False) <= judge.judge(refused).clauses
