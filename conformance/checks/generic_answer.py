@@ -20,11 +20,11 @@ from billing_kit.conformance.checks.generic_schemathesis import schema_findings
 from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
-from billing_kit.conformance.rules import accepted, exercised
+from billing_kit.conformance.rules import exercised, shows
+from billing_kit.conformance.rules.errors import ERR_2
 
 # A refused valid request, by the field its problem points at.
-POINTER_CLAUSES = {"email": "REQ-EMAIL-2", "name": "REQ-LEN-1", "external_id": "REQ-LEN-1", "metadata": "REQ-META-1"}
-MUST_ACCEPT_CLAUSES = frozenset(accepted.ACCEPTED)
+POINTER_CLAUSES = shows.MEMBER_CLAUSES
 
 
 class Sent(Protocol):
@@ -35,14 +35,15 @@ class Sent(Protocol):
 
 
 def clauses_of(item: Sent, expectation: Expectation) -> set[str]:
-    """The clauses a case can show something about (what it is judged for, in the ledger too)."""
+    """The clauses a case can show something about (what it is judged for, in the ledger too): the traffic
+    judge's `rules.shows`, but ERR-2, which the whole-run judge counts over every request of the run."""
     if item.method != "POST":
-        return {"ERR-4"}
-    clauses = {b.clause for b in expectation.breaks} | {"ERR-1"}
+        return shows.other_method() - {ERR_2}
+    clauses = shows.of_request((b.clause, b.strength) for b in expectation.breaks) - {ERR_2}
     if expectation.must_accept:
-        clauses |= MUST_ACCEPT_CLAUSES | set(POINTER_CLAUSES.values())
+        clauses |= shows.accepted_create(expectation.value)
     if expectation.nul_fields:
-        clauses.add("REQ-TEXT-1")
+        clauses.add(shows.REQ_TEXT_1)
     return clauses
 
 
