@@ -19,6 +19,7 @@ import pytest
 
 from billing_kit.conformance import baseline
 from tests.servers import zoo_runner
+from tests.support import forkcli
 from tests.support.procs import BILLING_KIT
 
 A, B = "email-optional", "metadata-array-accepted"
@@ -29,12 +30,12 @@ ROW = re.compile(r"^  (NEW|ACCEPTED|FIXED)\s+(\S+)\s+([0-9a-f]{16})  (.*)$", re.
 
 def check(target: zoo_runner.Target, path: Path, *extra: str, seed: int = 1) -> subprocess.CompletedProcess[str]:
     argv = [
-        BILLING_KIT, "check", "--base-url", target.base_url, "--only", ONLY, "--examples", "5",
+        "check", "--base-url", target.base_url, "--only", ONLY, "--examples", "5",
         "--seed", str(seed), "--baseline", str(path), *extra,
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
     env["BILLING_API_KEY"] = target.keys.sandbox
-    return subprocess.run(argv, capture_output=True, text=True, timeout=180, env=env, cwd=path.parent)
+    return forkcli.run(argv, timeout=180, env=env, cwd=path.parent)
 
 
 def rows(stdout: str, mark: str) -> list[tuple[str, str]]:
@@ -67,10 +68,10 @@ def test_update_writes_a_small_sorted_reviewable_file(accepted: tuple[Path, zoo_
 def test_a_passes_with_the_same_seed_and_another(accepted: tuple[Path, zoo_runner.Target]) -> None:
     path, target = accepted
     entries = {(e.clause, e.fingerprint) for e in baseline.load(path)}
-    without = subprocess.run(
-        [BILLING_KIT, "check", "--base-url", target.base_url, "--api-key", target.keys.sandbox, "--only", ONLY,
+    without = forkcli.run(
+        ["check", "--base-url", target.base_url, "--api-key", target.keys.sandbox, "--only", ONLY,
          "--examples", "5", "--seed", "1"],
-        capture_output=True, text=True, timeout=180,
+        timeout=180,
     )  # fmt: skip
     assert without.returncode == 1, "without the baseline defect A fails the run"
     for seed in (1, 2):

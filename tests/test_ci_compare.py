@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from billing_kit.conformance import baseline
 from tests.servers import zoo_runner
-from tests.support.procs import BILLING_KIT
+from tests.support import forkcli
 
 A, B = "email-optional", "metadata-array-accepted"
 ONLY = ("REQ-EMAIL-1", "REQ-META-1")
@@ -59,7 +59,7 @@ def violations(path: Path) -> list[tuple[str, str]]:
 
 
 def compare(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([BILLING_KIT, "compare", *args], capture_output=True, text=True, timeout=60)
+    return forkcli.run(["compare", *args], timeout=60)
 
 
 def as_pairs(items: list[dict[str, str]]) -> list[tuple[str, str]]:

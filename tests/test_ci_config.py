@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import zoo_runner
+from tests.support import forkcli
 from tests.support.procs import BILLING_KIT
 
 CLAUSE = "RES-TIME-2"
@@ -34,9 +35,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [BILLING_KIT, "check", *args], cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=120
-    )
+    return forkcli.run(["check", *args], cwd=cwd, env=clean_env(**env), timeout=120)
 
 
 def write_config(path: Path, target: zoo_runner.Target, base_url: str | None = None, **extra: object) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.servers import zoo_runner
-from tests.support.procs import BILLING_KIT
+from tests.support import forkcli
 
 DEFECTS = {  # defect -> the clause it breaks, a corpus case among its findings (or None)
     "email-optional": ("REQ-EMAIL-1", "email-missing"),
@@ -47,9 +47,7 @@ def replay(report: Path, key: str | None, *args: str) -> subprocess.CompletedPro
     env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
     if key is not None:
         env["BILLING_API_KEY"] = key
-    return subprocess.run(
-        [BILLING_KIT, "replay", str(report), *args], capture_output=True, text=True, timeout=300, env=env
-    )
+    return forkcli.run(["replay", str(report), *args], timeout=300, env=env)
 
 
 def statuses(stdout: str) -> list[str]:

@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from tests.servers import zoo_runner
-from tests.support.procs import BILLING_KIT, VENV_BIN, free_port
+from tests.support import forkcli
+from tests.support.procs import VENV_BIN, free_port
 from tests.support.reference import ReferenceServer
 from tests.support.snapshots import assert_snapshot
 
@@ -26,7 +27,7 @@ TIMEOUT = 300
 
 
 def cli(*args: str, cwd: Path | None = None) -> tuple[int, str]:
-    done = subprocess.run([BILLING_KIT, *args], capture_output=True, text=True, timeout=TIMEOUT, check=False, cwd=cwd)
+    done = forkcli.run(args, timeout=TIMEOUT, cwd=cwd)
     return (
         done.returncode,
         f"$ billing-kit {' '.join(args)}\n{done.stdout}--- stderr\n{done.stderr}--- exit {done.returncode}\n",
@@ -144,10 +145,7 @@ def test_check_fail_baseline_compare_replay(
     code, text = cli("compare", "--fail-on", "regression", "fail.json", "pass.json", cwd=tmp_path)
     assert code == 0
 
-    replayed = subprocess.run(
-        [BILLING_KIT, "replay", "fail.json", "--api-key", zoo.keys.sandbox],
-        capture_output=True, text=True, timeout=TIMEOUT, check=False, cwd=tmp_path,
-    )  # fmt: skip
+    replayed = forkcli.run(["replay", "fail.json", "--api-key", zoo.keys.sandbox], timeout=TIMEOUT, cwd=tmp_path)
     assert replayed.returncode == 1, replayed.stdout + replayed.stderr
     assert_snapshot("replay_still_failing", replayed.stdout + "--- stderr\n" + replayed.stderr)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from billing_kit.conformance import corpora
 from billing_kit.conformance.checks import load_all
-from tests.support.procs import BILLING_KIT
+from tests.support import forkcli
 from tests.support.reference import ReferenceServer
 from tests.support.zoo import SANDBOX_KEY, zoo
 
@@ -18,12 +18,9 @@ from tests.support.zoo import SANDBOX_KEY, zoo
 def check_case(base_url: str, key: str, case: str, out: Path) -> tuple[subprocess.CompletedProcess[str], Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
     report = out / "r.json"
-    proc = subprocess.run(
-        [BILLING_KIT, "check", "--base-url", base_url, "--case", case, "--confirm", "0", "--report-json", str(report)],
-        capture_output=True,
-        text=True,
+    proc = forkcli.run(
+        ["check", "--base-url", base_url, "--case", case, "--confirm", "0", "--report-json", str(report)],
         timeout=300,
-        check=False,
         env={**env, "BILLING_API_KEY": key},
     )
     return proc, json.loads(report.read_text()) if report.exists() else None

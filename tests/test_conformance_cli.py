@@ -16,20 +16,14 @@ import pytest
 from billing_kit.conformance import clauses
 from billing_kit.conformance.redact import mask_key
 from billing_kit.conformance.reports.json_report import load_schema
+from tests.support import forkcli
 from tests.support.procs import BILLING_KIT
 from tests.support.reference import ReferenceServer
 
 
 def check(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
-    return subprocess.run(
-        [BILLING_KIT, "check", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={**base_env, **(env or {})},
-    )
+    return forkcli.run(["check", *args], timeout=timeout, env={**base_env, **(env or {})})
 
 
 @pytest.fixture(scope="module")

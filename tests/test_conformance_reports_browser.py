@@ -10,7 +10,6 @@ repository root (git-ignored).
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 from billing_kit.conformance import clauses
 from billing_kit.conformance.reports import html as html_report
 from tests.servers import zoo_runner
-from tests.support import report_samples
+from tests.support import forkcli, report_samples
 from tests.support.browser import (
     WIDE,
     chromium,
@@ -30,7 +29,7 @@ from tests.support.browser import (
     save_screenshots,
     screenshot,
 )
-from tests.support.procs import BILLING_KIT, ROOT
+from tests.support.procs import ROOT
 from tests.support.reference import ReferenceServer
 
 pytestmark = pytest.mark.browser
@@ -44,9 +43,9 @@ def check_html(base_url: str, api_key: str, out: Path, *extra: str) -> Path:
     """`billing-kit check` with --html and --report-json into `out`; the exit code is the run's business."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
     page = out / "report.html"
-    argv = [BILLING_KIT, "check", "--base-url", base_url, "--api-key", api_key, "--seed", "1", "--examples", "10"]
+    argv = ["check", "--base-url", base_url, "--api-key", api_key, "--seed", "1", "--examples", "10"]
     argv += ["--html", str(page), "--report-json", str(out / "report.json"), *extra]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, env=env)
+    done = forkcli.run(argv, timeout=300, env=env)
     assert page.exists(), done.stdout[-3000:] + done.stderr
     return page
 

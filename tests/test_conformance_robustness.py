@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.procs import BILLING_KIT, free_port
+from tests.support import forkcli
+from tests.support.procs import free_port
 
 MISBEHAVING = r"""
 import socket, sys, threading, time
@@ -125,14 +126,7 @@ def misbehaving(script: Path, request: pytest.FixtureRequest) -> Iterator[str]:
 
 def check(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     """The timeout only stops a hung run; how long a run takes is the machine's load, not asserted."""
-    return subprocess.run(
-        [BILLING_KIT, "check", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
-    )
+    return forkcli.run(["check", *args], timeout=timeout, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
 
 
 def assert_one_error_line(proc: subprocess.CompletedProcess[str], start: str) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import forkcli
 from tests.support.pg import pg_url  # noqa: F401
-from tests.support.procs import BILLING_KIT
 from tests.support.reference import ReferenceServer, start_reference_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("postgres_conformance")]
@@ -40,9 +40,9 @@ def servers(
 def _check(server: ReferenceServer, report: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
     env["BILLING_API_KEY"] = server.sandbox_key
-    argv = [BILLING_KIT, "check", "--base-url", server.base_url, "--live-key", server.live_key, "--allow-live"]
+    argv = ["check", "--base-url", server.base_url, "--live-key", server.live_key, "--allow-live"]
     argv += ["--seed", SEED, "--report-json", str(report)]
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+    done = forkcli.run(argv, env=env, timeout=300)
     document = json.loads(report.read_text()) if report.exists() else {}
     return done, document
 

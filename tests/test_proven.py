@@ -9,14 +9,13 @@ proven to catch, so an `--only` run that leaves a check out lists fewer.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from billing_kit.conformance import proven
 from billing_kit.conformance.registry import REGISTRY, load_all
 from tests.servers import zoo_runner
-from tests.support.procs import BILLING_KIT
+from tests.support import forkcli
 from tests.support.reference import ReferenceServer
 
 
@@ -52,10 +51,10 @@ def test_only_the_checks_that_ran_prove_anything() -> None:
 
 def check_report(server: ReferenceServer, tmp_path: Path, *only: str) -> tuple[dict[str, dict[str, Any]], str]:
     path = tmp_path / f"{'-'.join(only)}.json"
-    done = subprocess.run(
-        [BILLING_KIT, "check", "--base-url", server.base_url, "--api-key", server.sandbox_key,
+    done = forkcli.run(
+        ["check", "--base-url", server.base_url, "--api-key", server.sandbox_key,
          "--only", ",".join(only), "--seed", "1", "--examples", "5", "--report-json", str(path)],
-        capture_output=True, text=True, timeout=300, check=False,
+        timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(path.read_text())

@@ -7,11 +7,11 @@ import subprocess
 
 import pytest
 
-from tests.support.procs import BILLING_KIT
+from tests.support import forkcli
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([BILLING_KIT, *args], capture_output=True, text=True, timeout=60, check=False)
+    return forkcli.run(args, timeout=60)
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,8 @@ import pytest
 
 from billing_kit.conformance.config import MAX_EXAMPLES, OptionError, from_options
 from billing_kit.conformance.contract import bundled_spec_bytes
+from tests.support import forkcli
 from tests.support.hostile_server import hostile_server
-from tests.support.procs import BILLING_KIT
 
 KEY = "sk_test_Options0123456789abcdef"
 
@@ -48,14 +48,7 @@ def nothing_connected(listener: socket.socket) -> bool:
 
 def check(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
-    return subprocess.run(
-        [BILLING_KIT, "check", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**base_env, **(env or {})},
-    )
+    return forkcli.run(["check", *args], timeout=120, env={**base_env, **(env or {})})
 
 
 def assert_refused(proc: subprocess.CompletedProcess[str], start: str) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support import forkcli
 from tests.support.procs import BILLING_KIT, free_port
 
 
@@ -106,9 +107,6 @@ def judge_file(path: Path, workdir: Path, extra: Sequence[str] = ()) -> tuple[in
     """`billing-kit judge path`: (exit code, report, stdout, stderr)."""
     report_path = workdir / f"judge-{path.stem}.json"
     report_path.unlink(missing_ok=True)
-    done = subprocess.run(
-        [BILLING_KIT, "judge", str(path), "--report-json", str(report_path), *extra],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    done = forkcli.run(["judge", str(path), "--report-json", str(report_path), *extra], timeout=300)
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
     return done.returncode, report, done.stdout, done.stderr
