@@ -1,6 +1,6 @@
 """`check --duration D`: beside or after the default checks, fresh cases until the time budget.
 
-    default checks (order < 90)  ->  deep rounds until D after the start  ->  whole-run checks
+    default checks (Phase.SEND)  ->  deep rounds until D after the start  ->  whole-run checks
 
 With worker processes (`--workers` > 1, the default on a multi-core machine) and no
 `--rate`, the rounds start at once and run beside the default checks, so the whole
@@ -13,7 +13,7 @@ worker, round) and sends:
 - Schemathesis's positive and negative fuzzing on that seed (the coverage
   phase is deterministic, the default run sent it already), judged by the
   generic phase's own judge (`checks/generic.py`);
-- the property checks (`PROPERTY_CHECKS`) with that seed;
+- the property checks (registered with `deep="property"`) with that seed;
 
 then judges the round's exchanges with the checks that judge a whole run
 (ERR-2, ERR-3) and folds every created id into the worker's compact id set
@@ -54,6 +54,7 @@ from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.http import Budget, BudgetExhausted, Client, ClientOptions
 from billing_kit.conformance.model import Exchange, Finding
 from billing_kit.conformance.redact import Redactor
+from billing_kit.conformance.registry import DeepRole, Phase, in_role
 from billing_kit.conformance.rules import across
 from billing_kit.conformance.until import Channel, Watch, Weights, describe
 
@@ -61,16 +62,16 @@ if TYPE_CHECKING:
     from billing_kit.conformance.checks.generic import Planned
     from billing_kit.conformance.execute import Outcome
 
-# Checks whose evidence is the whole run: they run once, after the deep rounds.
-WHOLE_RUN_ORDER: Final = 90
-PROPERTY_CHECKS: Final = (
-    "request.generated_valid_emails",
-    "request.generated_invalid_emails",
-    "response.generated_creates",
-)
-GENERIC_CHECK: Final = "generic.schemathesis_phases"
-ROUND_JUDGES: Final = ("errors.no_server_errors", "problems.errors_are_problems")
-IDS_CHECK: Final = "response.whole_run"
+# A check's part in a round is declared where it is registered (`@check(..., deep=...)`):
+# "fuzz" the generic phase, "property" sent again on the round's seed, "round-judge" judging
+# the round's exchanges, "ids" the creates folded into the ids; `phase=Phase.WHOLE_RUN` after the rounds.
+
+
+def _one(role: DeepRole) -> CheckSpec:
+    (spec,) = in_role(role)
+    return spec
+
+
 # Per round: Schemathesis cases drawn per generation mode (the pool), cheap variants of the
 # pool (conformance/mutate.py), and examples per property check. Drawing through Hypothesis
 # costs milliseconds of CPU per case, a variant microseconds: the variants carry the volume.
@@ -166,7 +167,8 @@ class Ledger:
     def keep(self, finding: Finding) -> None:
         if finding.kind == "inconclusive":
             return  # the default run judged the clause; a round that could not judge adds nothing
-        if finding.kind == "violation" and finding.check != GENERIC_CHECK:  # the generic round counts its own
+        fuzz = finding.check in REGISTRY and REGISTRY[finding.check].deep == "fuzz"
+        if finding.kind == "violation" and not fuzz:  # the generic round counts its own
             self.broke[finding.clause] += 1
         key = (finding.clause, finding.check, finding.kind, _shape(finding.message))
         if key in self.findings:
@@ -328,10 +330,10 @@ def _judge_round(ctx: CheckContext, ledger: Ledger) -> None:
     """The whole-run judges over this round's exchanges, ids and org_ids into the ledger."""
     from billing_kit.conformance.execute import run_checks
 
-    run_checks(ctx, [REGISTRY[name] for name in ROUND_JUDGES if name in REGISTRY])
+    run_checks(ctx, in_role("round-judge"))
     ledger.judged["ERR-2"] += len(ctx.log)
     ledger.judged["ERR-3"] += sum(1 for e in ctx.log if e.response is not None and 400 <= e.response.status < 500)
-    with ctx.running(REGISTRY[IDS_CHECK]):
+    with ctx.running(_one("ids")):
         for exchange in ctx.log:
             created = _created(exchange)
             if created is None:
@@ -376,8 +378,8 @@ def work(job: Job, stop: StopFlag) -> Ledger:
     from billing_kit.conformance.execute import select_checks
 
     selected = {spec.name for spec in select_checks(load_all(), config.only)}  # --only applies to the rounds too
-    properties = [REGISTRY[name] for name in PROPERTY_CHECKS if name in selected]
-    generic_spec = REGISTRY[GENERIC_CHECK]
+    properties = [spec for spec in in_role("property") if spec.name in selected]
+    generic_spec = _one("fuzz")
     channel = Channel(job.channel) if job.channel is not None else None
     reach: dict[str, set[str]] = {}  # what each piece of a round advanced, learnt (--until's weights)
     try:
@@ -393,7 +395,7 @@ def work(job: Job, stop: StopFlag) -> Ledger:
             )
             sizes = _sizes(channel, config.until, reach, [spec.name for spec in properties])
             exhausted = False
-            if GENERIC_CHECK in selected and (sizes["generic:positive"] or sizes["generic:negative"]):
+            if generic_spec.name in selected and (sizes["generic:positive"] or sizes["generic:negative"]):
                 try:
                     pool = (sizes["generic:positive"], sizes["generic:negative"])
                     with ctx.running(generic_spec):
@@ -471,7 +473,7 @@ def report_merged(ctx: CheckContext, merged: Ledger, repeated: list[int]) -> Non
         if count:
             finding = replace(finding, message=f"{finding.message} (seen {count + 1} times in the deep phase)")
         ctx.add_findings([finding])
-    with ctx.running(REGISTRY[IDS_CHECK]):
+    with ctx.running(_one("ids")):
         for hashed in repeated[:3]:
             broken = across.duplicate_id("")
             ctx.violation(
@@ -635,7 +637,7 @@ def _run_with_deep(
             if progress:
                 progress(f"deep phase: {rounds.seconds:.0f} s on {count} workers, beside the default checks")
             rounds.start()
-        ran, exhausted = run_checks(ctx, [s for s in specs if s.order < WHOLE_RUN_ORDER])
+        ran, exhausted = run_checks(ctx, [s for s in specs if s.phase is Phase.SEND])
         if ran.stopped:
             exhausted = True  # the target is gone: no deep rounds
         ledgers: list[Ledger] | None = None
@@ -688,7 +690,7 @@ def _run_with_deep(
             if progress:
                 progress(describe(summary["until"]))
         if not exhausted:
-            late, exhausted = run_checks(ctx, [s for s in specs if s.order >= WHOLE_RUN_ORDER])
+            late, exhausted = run_checks(ctx, [s for s in specs if s.phase is Phase.WHOLE_RUN])
             ran.completed |= late.completed
             ran.crashed |= late.crashed
             ran.stopped = ran.stopped or late.stopped

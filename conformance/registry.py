@@ -7,6 +7,18 @@
 This module imports neither the context nor the checks (the context and every
 check import it), so the layers point one way. `load_all()` imports every
 module of `conformance/checks/`, so adding a module is all it takes to add checks.
+
+What a check is, is declared where it is registered, never listed elsewhere:
+- `phase`: `Phase.SEND` (the default checks, beside or before the deep rounds) or
+  `Phase.WHOLE_RUN` (after them: the judges of the whole run's exchanges, and what
+  must be sent last); `order` orders the checks within a phase;
+- `deep`: its part in each deep round (`"fuzz"`, the generic phase's cases;
+  `"property"`, sent again on the round's seed; `"round-judge"`, judging the round's
+  exchanges; `"ids"`, the creates folded into the run's ids and org_ids);
+- `replay`: how `billing-kit replay` judges one of its findings alone (`"corpus"`,
+  `"body"`, `"create"`); without it, replay runs its scenario again;
+- `name`: its stable id (`module.function` unless given), which a baseline's
+  fingerprints and `--case` carry: a check that moves keeps it by naming it.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
 from billing_kit.conformance import clauses
@@ -31,6 +44,15 @@ CheckFunc = Callable[["CheckContext"], None]
 #   a function (ctx, finding) -> reproduced?, None when it cannot tell: a whole-run scenario replayed once
 Confirmer = Callable[["CheckContext", "Finding"], "bool | None"]
 Confirm = Literal["request", "scenario", "none"] | Confirmer
+DeepRole = Literal["fuzz", "property", "round-judge", "ids"]
+ReplayRole = Literal["corpus", "body", "create"]
+
+
+class Phase(Enum):
+    """When a check runs: the default checks, then (with --duration) the deep rounds, then the whole-run judges."""
+
+    SEND = "send"
+    WHOLE_RUN = "whole run"
 
 
 @dataclass(frozen=True)
@@ -54,6 +76,9 @@ class CheckSpec:
     # Its cases are drawn by generators (Hypothesis properties, Schemathesis phases): what it
     # judged counts towards the detection power stated beside a verdict (conformance.assurance).
     generated: bool = False
+    phase: Phase = Phase.SEND
+    deep: DeepRole | None = None
+    replay: ReplayRole | None = None
 
 
 REGISTRY: dict[str, CheckSpec] = {}
@@ -68,6 +93,10 @@ def check(
     confirm: Confirm = "request",
     corpora: tuple[str, ...] = (),
     generated: bool = False,
+    phase: Phase = Phase.SEND,
+    deep: DeepRole | None = None,
+    replay: ReplayRole | None = None,
+    name: str | None = None,
 ) -> Callable[[CheckFunc], CheckFunc]:
     if not clause_ids:
         raise ValueError("a check names at least one clause")
@@ -76,13 +105,14 @@ def check(
             raise ValueError(f"unknown clause {clause_id!r}")
 
     def register(func: CheckFunc) -> CheckFunc:
-        name = f"{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}"
-        if name in REGISTRY:
-            raise ValueError(f"check {name} registered twice")
+        stable = name or f"{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}"
+        if stable in REGISTRY:
+            raise ValueError(f"check {stable} registered twice")
         summary = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else func.__name__
-        REGISTRY[name] = CheckSpec(
-            name, tuple(clause_ids), func, order, needs, summary, always, minimum, confirm, corpora, generated
-        )
+        REGISTRY[stable] = CheckSpec(
+            stable, tuple(clause_ids), func, order, needs, summary, always, minimum, confirm, corpora, generated,
+            phase, deep, replay,
+        )  # fmt: skip
         return func
 
     return register
@@ -93,7 +123,13 @@ def load_all() -> list[CheckSpec]:
     package = importlib.import_module("billing_kit.conformance.checks")
     for module in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"{package.__name__}.{module.name}")
-    return sorted(REGISTRY.values(), key=lambda spec: (spec.order, spec.name))
+    phases = list(Phase)
+    return sorted(REGISTRY.values(), key=lambda spec: (phases.index(spec.phase), spec.order, spec.name))
+
+
+def in_role(role: DeepRole, specs: list[CheckSpec] | None = None) -> list[CheckSpec]:
+    """The checks (of `specs`, default every one) with this part in a deep round, in run order."""
+    return [spec for spec in (load_all() if specs is None else specs) if spec.deep == role]
 
 
 def checks_for(clause_id: str) -> list[CheckSpec]:

@@ -225,15 +225,11 @@ def _judge_create(ctx: CheckContext, finding: Recorded, exchange: Exchange) -> N
 
 
 Judge = Callable[["CheckContext", Recorded, "Exchange"], None]
-# Checks whose every finding is about one request, and the judge each uses.
-SINGLE_REQUEST: dict[str, tuple[Judge, bool]] = {  # check -> (judge, needs a corpus case)
-    "request.request_shapes": (_judge_corpus, True),
-    "request.email_corpus": (_judge_corpus, True),
-    "body.raw_bodies": (_judge_body, True),
-    "body.nul_and_surrogates": (_judge_body, True),
-    "response.minimal_create": (_judge_create, False),
-    "response.full_create": (_judge_create, False),
-    "response.generated_creates": (_judge_create, False),
+# The judge of each kind of single-request finding (`@check(..., replay=...)`), and whether it needs a corpus case.
+SINGLE_REQUEST: dict[str, tuple[Judge, bool]] = {
+    "corpus": (_judge_corpus, True),
+    "body": (_judge_body, True),
+    "create": (_judge_create, False),
 }
 
 
@@ -242,8 +238,9 @@ def single_judge(finding: Recorded) -> Judge | None:
     from billing_kit.conformance.checks import REGISTRY, load_all
 
     load_all()  # the registry is filled as the check modules load; a judge runs as its check
-    entry = SINGLE_REQUEST.get(finding.check)
-    if entry is None or finding.check not in REGISTRY or not isinstance(finding.evidence.get("exchange"), dict):
+    spec = REGISTRY.get(finding.check)
+    entry = SINGLE_REQUEST.get(spec.replay) if spec is not None and spec.replay is not None else None
+    if entry is None or not isinstance(finding.evidence.get("exchange"), dict):
         return None
     judge, needs_case = entry
     if needs_case and corpus_case(finding.case, finding.clause) is None:

@@ -104,3 +104,37 @@ def test_requirements_quote_the_spec_in_use(tmp_path: Path) -> None:
     assert not any(p in c.requirement for c in clauses.for_contract(contract) for p in placeholders)
     folded = {v.clause: v.requirement for v in runner.fold([], [], set(), (), contract)}
     assert folded["REQ-LEN-1"] == length
+
+
+def test_what_a_check_is_is_declared_where_it_is_registered() -> None:
+    """The deep rounds, replay and the phases read each check's registration; no list names checks elsewhere."""
+    from billing_kit.conformance import replay
+    from billing_kit.conformance.registry import Phase, in_role
+
+    specs = load_all()
+    assert len(in_role("fuzz")) == 1 and len(in_role("ids")) == 1
+    assert in_role("property") and all(s.generated for s in in_role("property"))
+    assert {s.phase for s in in_role("round-judge")} == {Phase.WHOLE_RUN}
+    phases = [s.phase for s in specs]
+    assert phases == sorted(phases, key=list(Phase).index), "every whole-run check runs after every other"
+    assert {s.replay for s in specs if s.replay is not None} == set(replay.SINGLE_REQUEST)
+
+
+def test_a_check_that_moves_keeps_its_name_and_so_its_baseline_fingerprints() -> None:
+    from billing_kit.conformance import baseline
+    from billing_kit.conformance.registry import REGISTRY, check
+
+    def moved(ctx: object) -> None:
+        """A check moved to another module."""
+
+    try:
+        check("RES-1", name="response.minimal_create_before_the_move")(moved)
+        assert REGISTRY["response.minimal_create_before_the_move"].func is moved
+        before = baseline.fingerprint("RES-1", "response.minimal_create_before_the_move", None, "a title")
+        assert before == baseline.fingerprint(
+            "RES-1", REGISTRY["response.minimal_create_before_the_move"].name, None, "a title"
+        )
+        with pytest.raises(ValueError, match="registered twice"):
+            check("RES-1", name="response.minimal_create_before_the_move")(moved)
+    finally:
+        REGISTRY.pop("response.minimal_create_before_the_move", None)

@@ -19,6 +19,7 @@ from billing_kit.conformance.context import CheckContext, describe
 from billing_kit.conformance.corpora import Case
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.registry import Phase
 from billing_kit.conformance.rules import exercised, sizes
 
 ECHOED = ("email", "name", "external_id", "metadata")
@@ -158,7 +159,7 @@ def size_cases(ctx: CheckContext, clause: str, size: int) -> list[tuple[Case, Ex
     return out
 
 
-@check("REQ-BODY-1", "REQ-BODY-2", "REQ-BODY-3", order=30, corpora=("body",))
+@check("REQ-BODY-1", "REQ-BODY-2", "REQ-BODY-3", order=30, corpora=("body",), replay="body")
 def raw_bodies(ctx: CheckContext) -> None:
     """The body corpus (malformed JSON, not UTF-8, odd Content-Types, MAY numbers), depth and size limits."""
     cases: list[tuple[Case, Exchange | None]] = [(case, None) for case in corpora.load("body")]
@@ -194,13 +195,15 @@ def large_valid_create(ctx: CheckContext) -> None:
         )
 
 
-@check("REQ-TEXT-1", order=30, corpora=("text",))
+@check("REQ-TEXT-1", order=30, corpora=("text",), replay="body")
 def nul_and_surrogates(ctx: CheckContext) -> None:
     """U+0000 is stored exactly or rejected; lone surrogate escapes are rejected."""
     run_cases(ctx, [(case, None) for case in corpora.load("text")])
 
 
-@check("ERR-2", order=90, minimum=0, corpora=("hostile",))  # its answers are judged by errors.no_server_errors
+@check(
+    "ERR-2", phase=Phase.WHOLE_RUN, order=90, minimum=0, corpora=("hostile",)
+)  # its answers are judged by errors.no_server_errors
 def hostile_inputs(ctx: CheckContext) -> None:
     """Hostile inputs (5,000 digits, 100,000-deep nesting, odd headers, a 50 MiB body): never a 5xx or a hang."""
     cases: list[tuple[Case, Exchange | None]] = [(case, None) for case in corpora.load("hostile")]

@@ -9,6 +9,7 @@ from billing_kit.conformance.context import API, CheckContext
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.ledger import unsendable
 from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.registry import Phase
 from billing_kit.conformance.rules import exercised
 
 EVIDENCE_KEPT = 3
@@ -34,7 +35,7 @@ def server_error_failure(exchange: Exchange) -> Failure | None:
     return Failure(CLAUSE, why, expected="a 2xx or 4xx answer within the timeout", actual=why, exchange=exchange)
 
 
-@check("ERR-2", order=99, needs=(), always=True)
+@check("ERR-2", phase=Phase.WHOLE_RUN, order=99, needs=(), always=True, deep="round-judge")
 def no_server_errors(ctx: CheckContext) -> None:
     """Every exchange of the run: no 5xx, no dropped connection, no hang."""
     if not ctx.log:

@@ -114,7 +114,7 @@ class GenericRun(AnswerJudge):
             self.tally.beyond += 1
 
 
-@check(*GENERIC_CLAUSES, order=40, generated=True)
+@check(*GENERIC_CLAUSES, order=40, generated=True, deep="fuzz")
 def schemathesis_phases(ctx: CheckContext) -> None:
     """Schemathesis's coverage and fuzzing phases, each finding mapped to its clause and level."""
     run = GenericRun(ctx)

@@ -17,6 +17,7 @@ from billing_kit.conformance.checks import check
 from billing_kit.conformance.context import API, LIVE, CheckContext, Inconclusive, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
+from billing_kit.conformance.registry import Phase
 from billing_kit.conformance.reproduce import rerun_command
 from billing_kit.conformance.rules import errors
 from billing_kit.conformance.rules import idempotency as rules
@@ -95,7 +96,7 @@ def replay_later_first(ctx: CheckContext) -> None:
     first_create(ctx, late_body(ctx), idem_key(ctx, LATE))
 
 
-@check("IDEM-1", order=97, confirm="none")  # its scenario spans the whole run
+@check("IDEM-1", phase=Phase.WHOLE_RUN, order=97, confirm="none")  # its scenario spans the whole run
 def replay_later(ctx: CheckContext) -> None:
     """The run's first key again at its end: a record kept seconds, not hours, is no longer replayed."""
     key = idem_key(ctx, LATE)

@@ -11,6 +11,7 @@ from billing_kit.conformance.context import API, CheckContext, RawAuth, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange
 from billing_kit.conformance.redact import MASK_MARK
+from billing_kit.conformance.registry import Phase
 from billing_kit.conformance.rules import errors
 
 PROBLEM_TYPE = "application/problem+json"
@@ -119,7 +120,7 @@ def _is_client_error(exchange: Exchange) -> bool:
     return errors.rejected(exchange.status or 0)
 
 
-@check("ERR-3", order=97, needs=())
+@check("ERR-3", phase=Phase.WHOLE_RUN, order=97, needs=(), deep="round-judge")
 def errors_are_problems(ctx: CheckContext) -> None:
     """Every 4xx of the run: problem+json with type, title, status, detail (and pointers for body errors)."""
     if not any(_is_client_error(e) for e in ctx.log):

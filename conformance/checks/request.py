@@ -9,19 +9,21 @@ from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.rules.created import short
 
 
-@check("REQ-EMAIL-1", "REQ-LEN-2", "REQ-META-1", "REQ-UNKNOWN-1", order=20, corpora=("request_shapes",))
+@check(
+    "REQ-EMAIL-1", "REQ-LEN-2", "REQ-META-1", "REQ-UNKNOWN-1", order=20, corpora=("request_shapes",), replay="corpus"
+)
 def request_shapes(ctx: CheckContext) -> None:
     """The request_shapes corpus: missing or mistyped fields, non-object metadata, unknown fields."""
     corpora.run_corpus(ctx, "request_shapes")
 
 
-@check("REQ-EMAIL-2", "REQ-EMAIL-3", "REQ-EMAIL-4", order=20, corpora=("emails",))
+@check("REQ-EMAIL-2", "REQ-EMAIL-3", "REQ-EMAIL-4", order=20, corpora=("emails",), replay="corpus")
 def email_corpus(ctx: CheckContext) -> None:
     """The emails corpus: fixed must-accept, must-reject and MAY addresses."""
     corpora.run_corpus(ctx, "emails")
 
 
-@check("REQ-EMAIL-2", order=25, generated=True)
+@check("REQ-EMAIL-2", order=25, generated=True, deep="property")
 def generated_valid_emails(ctx: CheckContext) -> None:
     """Every generated plain address (REQ-EMAIL-2 class) is accepted."""
 
@@ -39,7 +41,7 @@ def generated_valid_emails(ctx: CheckContext) -> None:
     ctx.for_all(strategies.valid_emails(), test)
 
 
-@check("REQ-EMAIL-3", order=25, generated=True)
+@check("REQ-EMAIL-3", order=25, generated=True, deep="property")
 def generated_invalid_emails(ctx: CheckContext) -> None:
     """Every generated broken address (empty, no @, two @, whitespace, empty label) is rejected."""
 

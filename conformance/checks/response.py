@@ -13,6 +13,7 @@ from billing_kit.conformance.checks.answers import body_object, created_status
 from billing_kit.conformance.context import API, LIVE, CheckContext, Inconclusive, describe
 from billing_kit.conformance.failures import Failure
 from billing_kit.conformance.model import Exchange, Finding
+from billing_kit.conformance.registry import Phase
 from billing_kit.conformance.rules import accepted, across, created
 from billing_kit.conformance.rules.created import short
 
@@ -111,7 +112,7 @@ def _report_all(ctx: CheckContext, exchange: Exchange, sent: dict[str, Any]) -> 
         ctx.report(failure)
 
 
-@check(*RES_CLAUSES, order=30)
+@check(*RES_CLAUSES, order=30, replay="create")
 def minimal_create(ctx: CheckContext) -> None:
     """Only an email: 201, all nine fields, name and external_id null, metadata {}."""
     sent = {"email": f"Minimal.{ctx.nonce}@Example.com"}
@@ -132,7 +133,7 @@ def live_environment(ctx: CheckContext) -> None:
             ctx.report(failure)
 
 
-@check(*RES_CLAUSES, order=30)
+@check(*RES_CLAUSES, order=30, replay="create")
 def full_create(ctx: CheckContext) -> None:
     """Every field, with astral text, padding and metadata of every JSON type, comes back exactly."""
     sent = ctx.tagged(
@@ -155,7 +156,7 @@ def full_create(ctx: CheckContext) -> None:
     _report_all(ctx, ctx.require_answer(ctx.send(sent)), sent)
 
 
-@check(*RES_CLAUSES, order=40, generated=True)
+@check(*RES_CLAUSES, order=40, generated=True, deep="property", replay="create")
 def generated_creates(ctx: CheckContext) -> None:
     """Random valid bodies (any Unicode, padding, metadata of every type to depth 3): each 201 is judged."""
     key_env = _key_env(ctx)
@@ -205,7 +206,9 @@ def _creates(ctx: CheckContext) -> list[Exchange]:
     return [e for e in ctx.log if e.request.method == "POST" and e.succeeded]
 
 
-@check("RES-1", "RES-ID-1", "RES-ENV-1", "RES-TIME-1", "RES-ORG-1", order=98, needs=(), minimum=0)
+@check(
+    "RES-1", "RES-ID-1", "RES-ENV-1", "RES-TIME-1", "RES-ORG-1", phase=Phase.WHOLE_RUN, order=98, needs=(), minimum=0
+)
 def every_success(ctx: CheckContext) -> None:
     """Every 2xx of the run (any check: idempotency, auth, generic, corpus), judged for the key that was used."""
     already = {(id(f.exchange), f.clause) for f in ctx.findings if f.kind == "violation" and f.exchange is not None}
@@ -254,7 +257,7 @@ def _org_of(exchange: Exchange) -> str | None:
     return body["org_id"] if isinstance(body, dict) and isinstance(body.get("org_id"), str) else None
 
 
-@check("RES-ID-2", "RES-ORG-1", order=95, confirm=_replay_whole_run)
+@check("RES-ID-2", "RES-ORG-1", phase=Phase.WHOLE_RUN, order=95, confirm=_replay_whole_run, deep="ids")
 def whole_run(ctx: CheckContext) -> None:
     """Over every create of the run: ids never repeat (replays aside) and org_id is stable per key."""
     seen: dict[str, str | None] = {}  # id -> the Idempotency-Key it was first created under
