@@ -192,3 +192,24 @@ def test_what_a_stream_of_creates_shows_is_the_rules_say() -> None:
     out = json.dumps(problem).encode()
     refused.response = SeenResponse(401, [("Content-Type", "application/problem+json")], bytearray(out), len(out), 0.01)
     assert shows.of_answer(401, key_valid=False) <= judge.judge(refused).clauses
+
+
+def test_duplicate_keys_leave_the_echo_open_and_a_trimmed_echo_is_blamed() -> None:
+    """The traffic judge asks rules/created.py as check does: which of two `name`s a server keeps is its
+    choice (REQ-BODY-3's MAY), while a name that comes back trimmed breaks RES-ECHO-1."""
+
+    def answered(raw: bytes, name: str) -> Seen:
+        seen = create(new_id())
+        seen.body, seen.body_size = bytearray(raw), len(raw)
+        body = json.loads(bytes(seen.response.body)) if seen.response else {}
+        out = json.dumps({**body, "name": name}).encode()
+        seen.response = SeenResponse(201, [("Content-Type", "application/json")], bytearray(out), len(out), 0.01)
+        return seen
+
+    twice = b'{"email": "jane@example.com", "name": "first", "name": "second"}'
+    judge = TrafficJudge(CONTRACT)
+    assert "RES-ECHO-1" not in clauses_found(judge, answered(twice, "first"))
+    assert "RES-ECHO-1" not in clauses_found(judge, answered(twice, "second"))
+    padded = b'{"email": "jane@example.com", "name": " Jane "}'
+    assert "RES-ECHO-1" in clauses_found(judge, answered(padded, "Jane"))
+    assert "RES-ECHO-1" not in clauses_found(judge, answered(padded, " Jane "))

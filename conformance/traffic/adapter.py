@@ -26,7 +26,7 @@ from billing_kit.conformance.checks import (
     problems,
     response,
 )
-from billing_kit.conformance.checks.generic_judge import BIG_NUMBER_MAY, AuthKind, Expectation
+from billing_kit.conformance.checks.generic_judge import AuthKind, Expectation
 from billing_kit.conformance.config import RunConfig
 from billing_kit.conformance.context import CheckContext
 from billing_kit.conformance.contract import Contract
@@ -35,7 +35,7 @@ from billing_kit.conformance.http import Client
 from billing_kit.conformance.model import Exchange, Finding
 from billing_kit.conformance.redact import Redactor
 
-__all__ = ["BIG_NUMBER_MAY", "AuthKind", "Expectation", "TrafficContext"]
+__all__ = ["AuthKind", "Expectation", "TrafficContext"]
 
 
 class _NoClient:
@@ -58,6 +58,7 @@ class TrafficContext(CheckContext):
 
     def take(self) -> list[Finding]:
         found, self.findings = self.findings, []
+        self.judged_success.clear()  # kept per exchange only: traffic has no whole-run judge of other 2xx
         return found
 
 
@@ -85,9 +86,15 @@ def judge_answer(ctx: TrafficContext, method: str, exchange: Exchange, found: Ex
 
 
 def created_failures(
-    ctx: TrafficContext, exchange: Exchange, sent: dict[str, Any], key_env: str | None, *, numbers_free: bool = False
+    ctx: TrafficContext,
+    exchange: Exchange,
+    sent: dict[str, Any],
+    key_env: str | None,
+    *,
+    numbers_free: bool = False,
+    echo: bool = True,
 ) -> Iterator[Failure]:
-    return response.judge_created(ctx, exchange, sent, key_env, numbers_free=numbers_free)
+    return response.judge_created(ctx, exchange, sent, key_env, numbers_free=numbers_free, echo=echo)
 
 
 def problem_failures(exchange: Exchange) -> Iterator[Failure]:

@@ -314,9 +314,9 @@ class TrafficJudge:
         else:
             found += self._server(lambda: adapter.judge_answer(self.ctx, "POST", exchange, expected, sent))
         if created and not expected.breaks:
+            # Judged again for the key actually seen (RES-ENV-1): the generic judge knows only configured keys.
             env = self.contract.environment_of_key(token) if token else None
-            numbers_free = adapter.BIG_NUMBER_MAY in expected.may  # the judge kept no value for them
-            found += self._server(lambda: self._report_created(exchange, sent, env, numbers_free))
+            found += self._server(lambda: self._report_created(exchange, sent, env, expected))
         if created:
             found += self._across(exchange, key, idem, seen, clauses)
         clauses |= shows.of_answer(status, key_valid=kind == "valid")
@@ -339,9 +339,13 @@ class TrafficJudge:
         return found
 
     def _report_created(
-        self, exchange: Exchange, sent: dict[str, Any], env: str | None, numbers_free: bool = False
+        self, exchange: Exchange, sent: dict[str, Any], env: str | None, expected: adapter.Expectation
     ) -> None:
-        for failure in adapter.created_failures(self.ctx, exchange, sent, env, numbers_free=numbers_free):
+        # Numbers outside I-JSON leave their echo free; duplicate keys leave which value was kept open.
+        found = adapter.created_failures(
+            self.ctx, exchange, sent, env, numbers_free=expected.numbers_free, echo=expected.echo_judged
+        )
+        for failure in found:
             self.ctx.report(failure)
 
     def _report_problems(self, exchange: Exchange) -> None:
