@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.until [--rate 1e-3] [--workers 2] [--seed 1] [--duration 25m] [--out FILE]
 
+The figures are written to --out, by default `bench/results/until-<UTC time>.json`.
+
 One reference server (`billing-kit serve`, a throwaway data directory and key) is
 checked once with `billing-kit check --until RATE --workers N --report-json …` (with
 --duration, that ceiling instead of the default 600 s of rounds). The
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import servers
+from bench.report import RESULTS_DIR
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -78,7 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--duration", help="the rounds' ceiling (default: --until's own, 600 s)")
-    parser.add_argument("--out", type=Path, help="write the figures as JSON")
+    parser.add_argument(
+        "--out", type=Path, help="write the figures as JSON (default: bench/results/until-<UTC time>.json)"
+    )
     args = parser.parse_args(argv)
     figures = measure(args.rate, args.workers, args.seed, args.duration)
     print(f"{figures['command']}: exit {figures['exit_code']}, {figures['seconds']} s wall")
@@ -90,8 +95,9 @@ def main(argv: list[str] | None = None) -> None:
     if figures["outside_deep_rounds"]:
         print(f"  not judged by deep rounds: {', '.join(figures['outside_deep_rounds'])}")
     print(f"  load average {figures['load_average']}")
-    if args.out:
-        args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    out = args.out or RESULTS_DIR / f"until-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(f"  written to {out}")
 
 
 if __name__ == "__main__":
