@@ -316,3 +316,28 @@ def test_created_at_within_the_clock_skew(ctx: CheckContext) -> None:
     assert [f[0] for f in created(tight, answer(201, customer(created_at=stale, updated_at=stale)), sent)] == [
         "RES-TIME-2"
     ]
+
+
+def test_the_echo_can_be_left_free_or_to_another_clause(ctx: CheckContext) -> None:
+    """`numbers_free` (a number past I-JSON sent), `echo=False` (duplicate keys sent) and `judged_elsewhere`
+    (a U+0000 string, REQ-TEXT-1's) each spare the echo only where they say."""
+    sent = {"email": "a@example.com", "name": "x\x00y", "metadata": {"n": 1}}
+    rounded = now_body(email="a@example.com", name="x", metadata={"n": 2})
+    both = [("RES-ECHO-1", "metadata not echoed exactly"), ("RES-ECHO-1", "name not echoed exactly")]
+
+    def titles(**options: Any) -> list[tuple[str, str]]:
+        found = judge_created(ctx, answer(201, rounded), sent, None, **options)
+        return sorted((f.clause, f.title) for f in found)
+
+    assert titles() == both
+    assert titles(numbers_free=True) == [both[1]]
+    assert titles(judged_elsewhere=("name",)) == [both[0]]
+    assert titles(numbers_free=True, judged_elsewhere=("name",)) == []
+    assert titles(echo=False) == []
+    # Left free, the echo still holds its shape; the defaults of fields not sent still hold.
+    reshaped = now_body(email="a@example.com", name="x", metadata={"n": [2]})
+    found = judge_created(ctx, answer(201, reshaped), sent, None, numbers_free=True, judged_elsewhere=("name",))
+    assert [(f.clause, f.title) for f in found] == [both[0]]
+    no_default = now_body(email="a@example.com", name="x", metadata={"n": 1}, external_id="e")
+    found = judge_created(ctx, answer(201, no_default), sent, None, numbers_free=True, judged_elsewhere=("name",))
+    assert [(f.clause, f.title) for f in found] == [("RES-1", "external_id not sent but not null")]
