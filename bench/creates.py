@@ -1,6 +1,6 @@
 """How many customers each check creates, measured: the table `check` announces its estimate from.
 
-    .venv/bin/python -m bench.creates [--seeds 1 2] [--examples 10 50]
+    .venv/bin/python -m bench.creates [--seeds 1 2] [--examples 10 50] [--only-clauses C ...]
 
 Runs the suite in-process against a fresh reference server (`billing-kit serve`'s app, its
 own throwaway data directory, a sandbox and a live key): the default run and `--only C` for
@@ -10,6 +10,8 @@ Hypothesis example (a straight line through the two counts, averaged over the se
 
 Writes conformance/creates.json, which `preflight.estimated_creates` reads; the test
 tests/test_creates_estimate.py compares the estimate with what real runs create.
+`--only-clauses C ...` measures the deep run and `--only C` of those clauses again and keeps
+every other row of the file (for a change to what those selections send).
 """
 
 from __future__ import annotations
@@ -71,8 +73,13 @@ def deep_share(base_url: str, key: str, seed: int) -> dict[str, Any]:
     }
 
 
-def measure(seeds: list[int], examples: tuple[int, int], deep_only: bool) -> dict[str, Any]:
+def measure(
+    seeds: list[int], examples: tuple[int, int], deep_only: bool, only_clauses: list[str] | None = None
+) -> dict[str, Any]:
     selections: list[str | None] = [None, *(clause.id for clause in clauses.CLAUSES)]
+    kept = json.loads(CREATES_FILE.read_text()) if only_clauses else None
+    if only_clauses:
+        selections = list(only_clauses)
     tables: dict[str, list[dict[str, list[float]]]] = {}
     with (
         tempfile.TemporaryDirectory(prefix="bench-creates-") as tmp,
@@ -87,6 +94,10 @@ def measure(seeds: list[int], examples: tuple[int, int], deep_only: bool) -> dic
                 low, high = (per_check(reference.base_url, keys, only, n, seed) for n in examples)
                 tables.setdefault(only or "", []).append(line(low, high, examples))
                 print(f"seed {seed} {only or 'default run':12} {sum(low.values()):5} {sum(high.values()):5}")
+    if kept is not None:
+        again = {clause: mean(found) for clause, found in tables.items()}
+        remeasured = f"{kept['command']}; --only-clauses {' '.join(sorted(again))} on {datetime.now(UTC):%Y-%m-%d}"
+        return {**kept, "command": remeasured, "deep": deep, "only": {**kept["only"], **again}}
     return {
         "command": "python -m bench.creates --seeds " + " ".join(map(str, seeds)),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -102,8 +113,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--examples", type=int, nargs=2, default=[10, 50])
     parser.add_argument("--deep-only", action="store_true", help="measure the deep run alone, keep the rest")
+    parser.add_argument("--only-clauses", nargs="+", help="measure --only C of these clauses again, keep the rest")
     args = parser.parse_args()
-    table = measure(args.seeds, (args.examples[0], args.examples[1]), args.deep_only)
+    table = measure(args.seeds, (args.examples[0], args.examples[1]), args.deep_only, args.only_clauses)
     CREATES_FILE.write_text(json.dumps(table, indent=1) + "\n")
     print(f"wrote {CREATES_FILE}")
 
