@@ -1,6 +1,6 @@
 """How long `make test` takes on a fresh clone, quiet or beside busy loops, recorded for the guide.
 
-    .venv/bin/python -m bench.test_times [--busy 2] [--commit HEAD]
+    .venv/bin/python -m bench.test_times [--busy 2] [--commit HEAD] [--log FILE]
 
 Clones the repository (the given commit) into a temporary directory, starts `--busy`
 CPU-burning loops (`python3 -c 'while 1: pass'`) beside it, and times `CI=true bash .ci/run`
@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--busy", type=int, default=0, help="CPU-burning loops beside the run (default 0)")
     parser.add_argument("--commit", default="HEAD")
+    parser.add_argument(
+        "--log", type=Path, help="also write the run's output here as it goes (default: a temporary file)"
+    )
     args = parser.parse_args(argv)
     commit = subprocess.check_output(["git", "-C", str(ROOT), "rev-parse", "--short", args.commit], text=True).strip()
     with tempfile.TemporaryDirectory(prefix="bench-test-times-") as tmp:
@@ -45,16 +48,23 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(["git", "-C", str(clone), "checkout", "-q", commit], check=True)
         loops = [subprocess.Popen([sys.executable, "-c", "while 1: pass"]) for _ in range(args.busy)]
         try:
+            log = args.log or Path(tmp) / "ci.log"
             started = time.monotonic()
-            done = subprocess.run(
-                ["bash", ".ci/run"], cwd=clone, env={**os.environ, "CI": "true"}, capture_output=True, text=True
-            )
+            with log.open("w", encoding="utf-8") as out:
+                done = subprocess.run(
+                    ["bash", ".ci/run"],
+                    cwd=clone,
+                    env={**os.environ, "CI": "true"},
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
             ci_seconds = time.monotonic() - started
+            output = log.read_text(encoding="utf-8", errors="replace")
         finally:
             for loop in loops:
                 loop.kill()
                 loop.wait()
-    found = [m for m in PYTEST_LINE.finditer(done.stdout)]
+    found = [m for m in PYTEST_LINE.finditer(output)]
     pytest_seconds = float(found[-1].group("seconds")) if found else None
     run = {
         "date": datetime.now(UTC).date().isoformat(),
