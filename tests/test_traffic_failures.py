@@ -36,32 +36,14 @@ def evidence(report: dict[str, object], clause: str) -> list[dict[str, object]]:
 
 @contextmanager
 def silent_upstream() -> Iterator[int]:
-    """A server that accepts connections, reads, and never answers."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    listener.settimeout(0.2)
-    stop = threading.Event()
-    held: list[socket.socket] = []
+    """A server that accepts connections and never answers (each held open until the block ends)."""
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            held.append(conn)
+    def hold(conn: socket.socket, stop: threading.Event) -> None:
+        with conn:
+            stop.wait()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join(5)
-        for conn in held:
-            conn.close()
-        listener.close()
+    with threaded_upstream(hold) as port:
+        yield port
 
 
 def test_upstream_down_gets_502_problem_and_an_err2_note(tmp_path: Path) -> None:
