@@ -115,6 +115,9 @@ def main() -> None:
     parser.add_argument("--deep-only", action="store_true", help="measure the deep run alone, keep the rest")
     parser.add_argument("--only-clauses", nargs="+", help="measure --only C of these clauses again, keep the rest")
     args = parser.parse_args()
+    unknown = sorted(set(args.only_clauses or ()) - set(clauses.BY_ID))
+    if unknown:
+        parser.error(f"--only-clauses: no such clause: {', '.join(unknown)}")
     table = measure(args.seeds, (args.examples[0], args.examples[1]), args.deep_only, args.only_clauses)
     CREATES_FILE.write_text(json.dumps(table, indent=1) + "\n")
     print(f"wrote {CREATES_FILE}")
